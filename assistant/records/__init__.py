@@ -1,0 +1,1 @@
+"""Structured records (CSV under corpus/records): schema, loading, validation, query engine."""
