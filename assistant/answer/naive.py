@@ -1,0 +1,107 @@
+"""The textbook RAG chain, kept as a yardstick: LangChain Chroma dense top-k on the same index and
+embedder, answer = the best chunk's first sentence, one citation. No routing, no records engine,
+no history, no abstention unless nothing is retrieved.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.answer import ABSTAIN_PHRASE
+from assistant.config import Settings
+from assistant.evaluate.sources import SourceTexts
+from assistant.normalize import nfkc
+from assistant.types import Answer, Citation
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n")
+_MARKUP = re.compile(r"^[\s#>*\-・|]+|\*\*|[\s|]+$")
+
+
+def first_sentence(text: str) -> str:
+    """The first non-empty sentence of ``text`` (split at 。！？!? and line breaks; markup trimmed)."""
+    for part in _SENTENCE_END.split(text):
+        s = _MARKUP.sub("", part).strip()
+        if s:
+            return s
+    return text.strip()
+
+
+def longest_common_substring(needle: str, haystack: str) -> str:
+    """The longest substring of ``needle`` that occurs in ``haystack`` (binary search on length)."""
+    if needle in haystack:
+        return needle
+    lo, hi, best = 1, len(needle) - 1, ""
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        found = next((needle[i:i + mid] for i in range(len(needle) - mid + 1) if needle[i:i + mid] in haystack),
+                     None)
+        if found is not None:
+            best, lo = found, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _open_client(settings: Settings) -> Any:
+    """The Chroma client of the index (``assistant.index`` decides where it lives)."""
+    try:
+        from assistant import index as index_mod
+    except ImportError:
+        index_mod = None
+    for name in ("open_chroma_client", "chroma_client", "get_chroma_client"):
+        fn = getattr(index_mod, name, None)
+        if callable(fn):
+            return fn(settings)
+    import chromadb
+
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        u = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
+                                   ssl=u.scheme == "https")
+    return chromadb.PersistentClient(path=str(settings.index_path / "chroma"))
+
+
+class NaiveAssistant:
+    """Dense top-k over the Chroma collection; the best chunk's first sentence is the answer."""
+
+    route = "naive"
+
+    def __init__(self, settings: Settings, embedder: Embeddings | None = None, client: Any = None) -> None:
+        from langchain_chroma import Chroma
+
+        if embedder is None:
+            from assistant.embeddings import get_embedder
+
+            embedder = get_embedder(settings)
+        self.settings = settings
+        self.store = Chroma(client=client if client is not None else _open_client(settings),
+                            collection_name=settings.collection, embedding_function=embedder,
+                            create_collection_if_not_exists=False)
+        self.sources = SourceTexts(settings.root)
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        t0 = time.perf_counter()
+        hits = self.store.similarity_search_with_score(question, k=self.settings.top_k)
+        t1 = time.perf_counter()
+        retrieved = [{"source": d.metadata.get("source", ""), "locator": d.metadata.get("locator", ""),
+                      "text": d.page_content, "score": float(s)} for d, s in hits]
+        timings = {"retrieve_ms": (t1 - t0) * 1000}
+        if not hits:
+            return Answer(question=question, text=ABSTAIN_PHRASE, abstained=True, route=self.route,
+                          timings={**timings, "total_ms": timings["retrieve_ms"]}, meta={"retrieved": []})
+        best, _ = hits[0]
+        sentence = first_sentence(best.page_content)
+        source = str(best.metadata.get("source", ""))
+        text, _why = self.sources.text(source)
+        quote = nfkc(sentence) if text is None else longest_common_substring(nfkc(sentence), text)
+        citation = Citation(source=source, locator=str(best.metadata.get("locator", "")), quote=quote,
+                            title=str(best.metadata.get("title", "")))
+        timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return Answer(question=question, text=sentence, citations=[citation], abstained=False,
+                      route=self.route, timings=timings, meta={"retrieved": retrieved})

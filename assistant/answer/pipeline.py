@@ -1,0 +1,144 @@
+"""The default answerer: normalize → route → records engine | hybrid retrieval + extraction.
+
+Models, index and records are loaded once per :class:`Assistant` (and cached per process by
+their own modules); each ``ask`` only parses, filters and scores.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+from functools import cached_property
+
+from assistant.answer import ABSTAIN_PHRASE, Asker
+from assistant.answer.extractive import Extractor, clean, exact_quote
+from assistant.answer.records_answer import records_answer
+from assistant.chat import resolve
+from assistant.config import Settings
+from assistant.records.engine import RecordsEngine
+from assistant.records.load import RecordSet, load_records
+from assistant.sources import SourceStore
+from assistant.types import Answer, Citation, Hit
+
+log = logging.getLogger(__name__)
+
+EMPTY_MESSAGE = "質問を入力してください。"
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_question(text: str) -> str:
+    """Strip control and bidi characters and surrounding blanks."""
+    return _CONTROL.sub("", text or "").strip()
+
+
+class Assistant:
+    """Deterministic, cited answerer. Pass ``records``/``retriever`` to replace the defaults."""
+
+    def __init__(self, settings: Settings, records: RecordSet | None = None, retriever=None,
+                 embedder=None) -> None:
+        self.settings = settings
+        self._records = records
+        self._retriever = retriever
+        self._embedder = embedder
+        self.sources = SourceStore(settings.root)
+
+    # -- lazily loaded parts (once per instance) --------------------------------------------------
+    @cached_property
+    def engine(self) -> RecordsEngine:
+        return RecordsEngine(self._records or load_records(self.settings.records_path))
+
+    @cached_property
+    def retriever(self):
+        if self._retriever is not None:
+            return self._retriever
+        from assistant.retrieve import HybridRetriever, load_index
+
+        handle = load_index(self.settings, embedder=self._embedder)
+        return HybridRetriever.from_handle(handle, self.settings)
+
+    @cached_property
+    def extractor(self) -> Extractor:
+        from assistant.tokenize import tokenize
+
+        df: Counter[str] = Counter()
+        chunks = list(self.retriever.chunks())
+        for c in chunks:
+            df.update(set(tokenize(c.meta.get("body") or c.text)))
+        return Extractor(tokenize, lambda t: df.get(t, 0), len(chunks), self.settings.abstain_threshold)
+
+    def warm_up(self) -> None:
+        """Load everything now (the UI and batch runs call this once at start)."""
+        _ = self.engine, self.retriever, self.extractor
+
+    # -- answering -------------------------------------------------------------------------------
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        t0 = time.perf_counter()
+        q = clean_question(question)
+        if not q:
+            return Answer(question, EMPTY_MESSAGE, route="error", meta={"error": "empty"})
+        if len(q) > self.settings.max_question_chars:
+            return Answer(question, f"質問が長すぎます（{len(q)}文字）。{self.settings.max_question_chars}文字以内で"
+                          "入力してください。", route="error", meta={"error": "too_long"})
+        history = [h for h in (clean_question(h)[: self.settings.max_question_chars] for h in history or []) if h]
+        rq, retrieval_text = resolve(self.engine, q, history)
+        result = self.engine.run(rq)
+        if result is not None:
+            ans = records_answer(q, result, self.sources.title)
+            if ans.abstained:
+                ans = self._abstain(q, retrieval_text, reason="records", filters=result.filters)
+        else:
+            ans = self._documents(q, retrieval_text)
+        ans.question = question
+        ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        ans.meta.setdefault("config_hash", self.settings.config_hash())
+        return ans
+
+    def _search(self, text: str) -> list[Hit]:
+        return self.retriever.search(text, k=self.settings.top_k)
+
+    def _documents(self, question: str, retrieval_text: str) -> Answer:
+        hits = self._search(retrieval_text)
+        retrieved = [{"source": h.chunk.source, "text": h.chunk.text, "locator": h.chunk.locator} for h in hits]
+        missing = self.extractor.missing_terms(question)
+        found = None if missing else self.extractor.answer(retrieval_text, hits, self.sources.text,
+                                                           self.sources.title)
+        if found is None:
+            ans = self._abstain(question, retrieval_text, reason="missing_terms" if missing else "low_coverage",
+                                hits=hits, missing=missing)
+            ans.meta["retrieved"] = retrieved
+            return ans
+        text, cites, coverage = found
+        return Answer(question, text, cites, abstained=False, route="documents",
+                      meta={"coverage": round(coverage, 3), "retrieved": retrieved})
+
+    def _abstain(self, question: str, retrieval_text: str, reason: str, hits: list[Hit] | None = None,
+                 missing: list[str] | None = None, filters: list[str] | None = None) -> Answer:
+        """「資料に記載がありません」 plus the nearest facts that are there (cited)."""
+        hits = hits if hits is not None else self._search(retrieval_text)
+        near: list[Citation] = []
+        for h in hits[:2]:
+            units = [u for u in (h.chunk.meta.get("body") or h.chunk.text).splitlines() if len(u.strip()) >= 8]
+            for u in units[:1]:
+                quote = exact_quote(u, self.sources.text(h.chunk.source))
+                if quote:
+                    near.append(Citation(h.chunk.source, h.chunk.locator, quote, self.sources.title(h.chunk.source)))
+        text = f"{ABSTAIN_PHRASE}。"
+        if missing:
+            text += "（資料にない語: " + "、".join(missing) + "）"
+        if near:
+            text += "\n関連する記載: " + " / ".join(f"{clean(c.quote)}（{c.locator}）" for c in near)
+        return Answer(question, text, near, abstained=True, route="abstain",
+                      meta={"reason": reason, "filters": filters or [], "missing": missing or []})
+
+
+def build_assistant(settings: Settings, pipeline: str = "default") -> Asker:
+    """The answerer named by ``pipeline``: ``default`` (this module) or ``naive`` (baseline)."""
+    if pipeline == "naive":
+        from assistant.answer.naive import NaiveAssistant
+
+        return NaiveAssistant(settings)
+    if pipeline != "default":
+        raise ValueError(f"unknown pipeline: {pipeline}")
+    return Assistant(settings)

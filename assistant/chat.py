@@ -1,0 +1,70 @@
+"""Multi-turn: resolve a follow-up question against earlier user turns.
+
+Slots (fiscal years, program, prefecture, municipality, technology, table, intent) carry over
+from the conversation when the new turn is elliptical (「そのうち自動運転は？」「経済産業省の方は？」
+「その自治体の技術は？」); a slot the new turn states replaces the carried one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.records.engine import RecordsEngine
+from assistant.records.query import RecordQuery
+from assistant.records.schema import Project
+
+_SLOTS = ("years", "prefectures", "municipalities", "technologies", "excluded_technologies",
+          "programs", "kpi_ids")
+_REFERS_TO_ENTITY = ("その自治体", "その事業", "そこ", "that municipality", "that project", "its ", "それら")
+
+
+def is_followup(q: RecordQuery) -> bool:
+    return q.followup or (q.domain is None and q.intent is None) or len(q.text) <= 12
+
+
+def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
+    """Fill the slots the current turn leaves empty from the context turn."""
+    q = replace(current, attributes=set(current.attributes))
+    for name in _SLOTS:
+        if not getattr(q, name):
+            setattr(q, name, list(getattr(ctx, name)))
+    # A new organisation or place replaces the old one of the same kind, not both.
+    if current.programs:
+        q.programs = list(current.programs)
+    for flag in ("mlit_flag", "support_ends"):
+        if getattr(q, flag) is None:
+            setattr(q, flag, getattr(ctx, flag))
+    if q.domain is None or (q.domain == "projects" and ctx.domain in ("programs", "kpis", "events")
+                            and not current.has_project_filters):
+        q.domain = ctx.domain
+    if q.intent is None:
+        q.intent = ctx.intent
+    if not (q.attributes - {"selections"}):
+        q.attributes |= ctx.attributes
+    return q
+
+
+def resolve(engine: RecordsEngine, question: str, history: list[str] | None) -> tuple[RecordQuery, str]:
+    """The records query for ``question`` in context, and the text to retrieve documents with."""
+    q = engine.parse(question)
+    if not history:
+        return q, question
+    ctx: RecordQuery | None = None
+    for turn in history:
+        tq = engine.parse(turn)
+        ctx = merge(tq, ctx) if ctx is not None and is_followup(tq) else tq
+    if ctx is None or not is_followup(q):
+        return q, question
+    merged = merge(q, ctx)
+    if not merged.municipalities and any(c in q.text for c in _REFERS_TO_ENTITY):
+        result = engine.run(ctx)
+        projects = [r for r in (result.rows if result else []) if isinstance(r, Project)]
+        names = sorted({m for p in projects for m in p.municipalities})
+        if projects and len(names) <= 3:
+            merged.municipalities = names
+            merged.years = []
+            merged.technologies = []
+            merged.intent = "lookup"
+            if not names:  # a prefecture-level applicant
+                merged.prefectures = sorted({p.prefecture for p in projects})
+    return merged, f"{history[-1]} {question}"

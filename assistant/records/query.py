@@ -1,0 +1,172 @@
+"""Parse a question into a structured query over the records (no list of known questions).
+
+Entities come from the records' own vocabularies (municipalities, prefectures, technologies,
+programs, ministries, KPI names) and fiscal years in any spelling; the intent (count, list,
+lookup, compare, total) and the table (projects, programs, KPIs, events) come from cue words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.normalize import find_years, normalize_text
+from assistant.records.vocab import Term
+
+COUNT_CUES = ("いくつ", "何件", "何事業", "何団体", "何自治体", "何か所", "何個", "件数", "数は", "数を",
+              "の数", "選定数", "採択数", "how many", "number of", "count")
+LIST_CUES = ("どこ", "どれ", "一覧", "列挙", "挙げ", "教えて", "which", "list", "what are", "名前",
+             "どの自治体", "どの事業", "どんな")
+TOTAL_CUES = ("合計", "合わせて", "累計", "総数", "全部で", "total", "in all", "altogether")
+COMPARE_CUES = ("多い", "少ない", "比較", "比べ", "どちら", "more", "fewer", "compare")
+EXCLUDE_CUES = ("以外", "使わない", "使っていない", "使用しない", "除く", "含まない", "not use", "without")
+ANY_CUES = ("または", "もしくは", "いずれか", "どちらか", " or ")
+
+PROJECT_CUES = ("事業", "自治体", "団体", "採択", "選定", "選ば", "活用技術", "技術", "project",
+                "municipal", "selected", "支援中", "支援対象")
+YEAR_ATTR_CUES = ("採択年度", "選定年度", "何年度", "いつ", "年度は", "採択年", "which year", "when")
+TECH_ATTR_CUES = ("活用技術", "技術", "何を使", "technolog", "使って")
+FLAG_CUES = ("※", "道路局", "自動運転サービス導入支援", "road bureau")
+ENDED_CUES = ("支援終了", "支援が終", "支援満了", "満了", "終わる", "終了する", "終了した", "support end", "ends")
+ONGOING_CUES = ("支援中", "支援を受けて", "支援されて", "currently supported")
+BUDGET_CUES = ("予算", "budget", "億円")
+CONTACT_CUES = ("問合せ", "問い合わせ", "連絡先", "メールアドレス", "contact", "email", "窓口")
+SUPPORT_CUES = ("主な支援", "支援対象", "支援内容", "補助率", "何を支援")
+SUMMARY_CUES = ("概要", "目的", "どんな事業", "とは")
+KPI_CUES = ("kpi", "目標", "目指す", "期限", "target", "goal")
+SELECTION_CUES = ("選定数", "採択数", "選定され", "採択され", "選ばれ", "selected", "selections")
+EVENT_CUES = ("シンポジウム", "symposium", "ミニシンポ")
+FOLLOWUP_CUES = ("そのうち", "その中", "うち", "それ", "その", "では", "方は", "じゃあ", "なら", "は?",
+                 "what about", "and in", "of those", "among them", "those")
+
+
+def has(text: str, cues: tuple[str, ...]) -> bool:
+    low = text.casefold()
+    return any(c.casefold() in low for c in cues)
+
+
+@dataclass
+class YearRef:
+    year: int
+    text: str
+    start: int
+    bound: str = "eq"  # eq | until (まで/以前) | since (以降/から)
+
+
+@dataclass
+class RecordQuery:
+    """What the question asks of the records. Empty lists mean "no filter"."""
+
+    text: str  # normalized question
+    intent: str | None = None  # count | list | lookup | total | compare
+    domain: str | None = None  # projects | programs | kpis | events
+    years: list[YearRef] = field(default_factory=list)
+    prefectures: list[str] = field(default_factory=list)
+    municipalities: list[str] = field(default_factory=list)
+    unknown_places: list[str] = field(default_factory=list)
+    technologies: list[str] = field(default_factory=list)
+    excluded_technologies: list[str] = field(default_factory=list)
+    any_technology: bool = False
+    programs: list[str] = field(default_factory=list)  # program ids
+    mlit_flag: bool | None = None
+    support_ends: bool | None = None
+    attributes: set[str] = field(default_factory=set)  # year, technologies, budget, contact, ...
+    kpi_ids: list[str] = field(default_factory=list)
+    followup: bool = False
+
+    @property
+    def has_project_filters(self) -> bool:
+        return bool(self.prefectures or self.municipalities or self.technologies
+                    or self.excluded_technologies or self.mlit_flag is not None
+                    or self.support_ends is not None or self.unknown_places)
+
+
+def _year_refs(text: str) -> list[YearRef]:
+    refs = []
+    for y in find_years(text):
+        tail = text[y.end:y.end + 4]
+        bound = "eq"
+        if re.match(r"\s*(まで|以前|までに)", tail):
+            bound = "until"
+        elif re.match(r"\s*(以降|から)", tail):
+            bound = "since"
+        refs.append(YearRef(y.year, y.text, y.start, bound))
+    return refs
+
+
+def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery:
+    """Build a :class:`RecordQuery`.
+
+    ``terms_of(text) -> list[Term]`` finds places and technologies, ``programs_of(text)`` returns
+    matching program ids, ``kpis_of(text)`` matching KPI ids (all from the records' vocabularies).
+    """
+    raw = normalize_text(question)
+    # Years are found on the NFKC text with era spellings intact, then matched as western years.
+    q = RecordQuery(text=raw)
+    q.years = _year_refs(raw)
+    terms: list[Term] = terms_of(raw)
+    low = raw.casefold()
+    excl_pos = min((low.find(c.casefold()) for c in EXCLUDE_CUES if c.casefold() in low), default=-1)
+    for t in terms:
+        if t.kind == "prefecture" and t.value not in q.prefectures:
+            q.prefectures.append(t.value)
+        elif t.kind == "municipality" and t.value not in q.municipalities:
+            q.municipalities.append(t.value)
+        elif t.kind == "place" and t.value not in q.unknown_places:
+            q.unknown_places.append(t.value)
+        elif t.kind == "technology":
+            # "自動運転以外" / "AIを使わない": the technology just before the exclusion cue.
+            if excl_pos >= 0 and t.end <= excl_pos and excl_pos - t.end <= 6:
+                q.excluded_technologies.append(t.value)
+            elif t.value not in q.technologies:
+                q.technologies.append(t.value)
+    q.any_technology = has(raw, ANY_CUES)
+    q.programs = programs_of(raw)
+    q.kpi_ids = kpis_of(raw)
+    if has(raw, FLAG_CUES):
+        q.mlit_flag = True
+    if has(raw, ENDED_CUES):
+        q.support_ends = True
+    elif has(raw, ONGOING_CUES) and has(raw, ("終了しない", "継続中", "続く")):
+        q.support_ends = False
+
+    # Attributes asked for.
+    for name, cues in (("year", YEAR_ATTR_CUES), ("technologies", TECH_ATTR_CUES),
+                       ("budget", BUDGET_CUES), ("contact", CONTACT_CUES), ("support", SUPPORT_CUES),
+                       ("summary", SUMMARY_CUES), ("selections", SELECTION_CUES),
+                       ("flag", FLAG_CUES)):
+        if has(raw, cues):
+            q.attributes.add(name)
+    if has(raw, ("参加者", "参加人数", "何人", "participants")):
+        q.attributes.add("participants")
+    if has(raw, ("場所", "どこで", "会場", "where", "開催地")):
+        q.attributes.add("place")
+    if has(raw, ("日時", "いつ", "開催日", "日程", "when", "date")):
+        q.attributes.add("date")
+    if has(raw, ("プログラム", "内容", "programme", "program of")):
+        q.attributes.add("program")
+
+    # Intent.
+    if has(raw, COMPARE_CUES) and (len(q.years) > 1 or len(q.programs) > 1 or len(q.prefectures) > 1
+                                   or len(q.technologies) > 1):
+        q.intent = "compare"
+    elif has(raw, TOTAL_CUES):
+        q.intent = "total"
+    elif has(raw, COUNT_CUES):
+        q.intent = "count"
+    elif has(raw, LIST_CUES):
+        q.intent = "list"
+    elif q.municipalities and (q.attributes & {"year", "technologies", "flag"}):
+        q.intent = "lookup"
+
+    # Domain.
+    if has(raw, EVENT_CUES):
+        q.domain = "events"
+    elif has(raw, KPI_CUES) or (q.kpi_ids and not q.has_project_filters and not q.programs):
+        q.domain = "kpis"
+    elif q.programs or (q.attributes & {"budget", "contact", "support"} and not q.municipalities):
+        q.domain = "programs"
+    elif q.has_project_filters or has(raw, PROJECT_CUES):
+        q.domain = "projects"
+    q.followup = has(raw, FOLLOWUP_CUES) and len(raw) <= 30
+    return q
