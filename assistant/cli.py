@@ -63,6 +63,26 @@ def ask(
     raise typer.Exit(ask_command(_settings(), question=question, jsonl=jsonl))
 
 
+@app.command("eval")
+def evaluate(
+    qa_file: Path = typer.Argument(None, help="QA JSON Lines (default eval/qa.jsonl)"),
+    report: Path = typer.Option(None, "--report", help="report folder (default eval/reports/latest)"),
+    baseline: Path = typer.Option(None, "--baseline", help="baseline report (default eval/baseline.json)"),
+    pipeline: str = typer.Option("default", "--pipeline", help="default | naive | both"),
+    fail_under: list[str] = typer.Option(None, "--fail-under", help="METRIC=VALUE floor (repeatable)"),
+    limit: int = typer.Option(None, "--limit", help="evaluate only the first N items"),
+    write_baseline: bool = typer.Option(False, "--write-baseline", help="store this run as the baseline"),
+    thresholds: Path = typer.Option(None, "--thresholds", help="thresholds (default eval/thresholds.json)"),
+) -> None:
+    """Evaluate over a QA file: accuracy, citations, grounding, retrieval, latency; gate regressions."""
+    from assistant.evaluate import eval_command
+
+    raise typer.Exit(eval_command(_settings(), qa_file, report_dir=report, baseline=baseline, pipeline=pipeline,
+                                  fail_under=fail_under, limit=limit, write_baseline=write_baseline,
+                                  thresholds=thresholds))
+
+
+
 @app.command("serve")
 def serve() -> None:
     """Start the Gradio UI (host/port from config)."""

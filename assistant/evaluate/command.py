@@ -1,0 +1,169 @@
+"""``assistant eval``: run pipelines over a QA file, write the report, gate on regressions.
+
+Exit codes: 0 ok, 1 regression or below a threshold, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import Asker
+from assistant.config import Settings
+from assistant.evaluate.gate import Check, Thresholds, check_baseline, check_limits, parse_fail_under
+from assistant.evaluate.metrics import ItemResult, summarize
+from assistant.evaluate.qa import QAFileError, items_hash, load_qa
+from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
+from assistant.evaluate.runner import run_items
+from assistant.evaluate.sources import SourceTexts
+
+PIPELINES = ("default", "naive")
+AskerFactory = Callable[[Settings, str], Asker]
+
+DEFAULT_QA = Path("eval/qa.jsonl")
+DEFAULT_REPORT_DIR = Path("eval/reports/latest")
+DEFAULT_BASELINE = Path("eval/baseline.json")
+DEFAULT_THRESHOLDS = Path("eval/thresholds.json")
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _build_assistant(settings: Settings, pipeline: str) -> Asker:
+    from assistant.answer.pipeline import build_assistant
+
+    return build_assistant(settings, pipeline=pipeline)
+
+
+def index_manifest_hash(settings: Settings) -> str | None:
+    """sha256 of the index manifest, None when there is no index."""
+    for p in (settings.index_path / "manifest.json",):
+        if p.is_file():
+            return hashlib.sha256(p.read_bytes()).hexdigest()
+    return None
+
+
+def _pipelines(choice: str) -> list[str]:
+    if choice == "both":
+        return list(PIPELINES)
+    if choice in PIPELINES:
+        return [choice]
+    raise ValueError(f"--pipeline must be one of default, naive, both (got {choice!r})")
+
+
+def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory: AskerFactory,
+                  progress: bool = True) -> tuple[dict[str, tuple[dict[str, Any], list[ItemResult]]],
+                                                  dict[str, float]]:
+    """Build each pipeline once and run every item through it."""
+    sources = SourceTexts(settings.root)
+    runs: dict[str, tuple[dict[str, Any], list[ItemResult]]] = {}
+    build_ms: dict[str, float] = {}
+    for name in pipelines:
+        t0 = time.perf_counter()
+        asker = factory(settings, name)
+        build_ms[name] = round((time.perf_counter() - t0) * 1000, 1)
+        results = run_items(asker, items, sources, label=name, progress=progress)
+        runs[name] = (summarize(results), results)
+    return runs, build_ms
+
+
+def eval_command(
+    settings: Settings,
+    qa_file: Path | None = None,
+    *,
+    report_dir: Path | None = None,
+    baseline: Path | None = None,
+    pipeline: str = "default",
+    fail_under: list[str] | None = None,
+    limit: int | None = None,
+    write_baseline: bool = False,
+    thresholds: Path | None = None,
+    factory: AskerFactory | None = None,
+    progress: bool = True,
+) -> int:
+    """Evaluate, write ``report.json``/``report.md`` and return the exit code."""
+    root = settings.root
+    qa_path = qa_file or root / DEFAULT_QA
+    try:
+        names = _pipelines(pipeline)
+        floors_cli = parse_fail_under(fail_under or [])
+        if limit is not None and limit <= 0:
+            raise ValueError("--limit must be positive")
+        th = Thresholds.load(thresholds or root / DEFAULT_THRESHOLDS)
+        if thresholds is not None and not thresholds.is_file():
+            raise ValueError(f"thresholds file not found: {thresholds}")
+        if baseline is not None and not write_baseline and not baseline.is_file():
+            raise ValueError(f"baseline file not found: {baseline}")
+        items = load_qa(qa_path)
+    except (ValueError, QAFileError) as e:
+        _err(f"error: {e}")
+        return 2
+    if limit is not None:
+        items = items[:limit]
+
+    runs, build_ms = run_pipelines(settings, items, names, factory or _build_assistant, progress)
+    meta: dict[str, Any] = {
+        "version": 1,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "qa_file": str(qa_path),
+        "qa_hash": items_hash(items),
+        "n_items": len(items),
+        "config_hash": settings.config_hash(),
+        "index_manifest_sha256": index_manifest_hash(settings),
+        "embedding_model": settings.embedding_model,
+        "build_ms": build_ms,
+    }
+
+    # Gate: pipelines named in thresholds (or every pipeline run when none of them ran).
+    gated = [n for n in names if n in th.gate] or names
+    checks: list[Check] = []
+    for n in gated:
+        checks += check_limits(n, runs[n][0], {**th.floors, **floors_cli}, th.ceilings)
+    base_path = baseline or root / DEFAULT_BASELINE
+    note = ""
+    used_baseline: str | None = None
+    if write_baseline:
+        note = "baseline rewritten by this run"
+    elif base_path.is_file():
+        base = json.loads(base_path.read_text(encoding="utf-8"))
+        if base.get("qa_hash") != meta["qa_hash"]:
+            note = "baseline was made on a different QA set"
+        if baseline is None and note:
+            note += "; not compared"
+        else:
+            used_baseline = str(base_path)
+            for n in gated:
+                b = (base.get("pipelines") or {}).get(n)
+                if b:
+                    checks += check_baseline(n, runs[n][0], b["summary"], th)
+    else:
+        note = "no baseline file"
+    passed = all(c.ok for c in checks)
+    gate = {"baseline": used_baseline, "note": note, "passed": passed,
+            "checks": [{**c.to_dict(), "describe": c.describe()} for c in checks]}
+    report = build_report(meta, runs, gate)
+
+    out_dir = report_dir or root / DEFAULT_REPORT_DIR
+    jp, mp = write_report(report, out_dir)
+    if write_baseline:
+        base_path.parent.mkdir(parents=True, exist_ok=True)
+        base_path.write_text(json.dumps(baseline_from_report(report), ensure_ascii=False, indent=2) + "\n",
+                             encoding="utf-8")
+        _err(f"baseline written: {base_path}")
+
+    md = render_markdown(report)
+    print(md.split("\n## Failures", 1)[0].rstrip())  # the tables; failures stay in report.md
+    print(f"\nreport: {jp} and {mp}")
+    if note:
+        _err(f"baseline: {note}")
+    for c in checks:
+        if not c.ok:
+            _err(f"FAIL {c.describe()}")
+    return 0 if passed else 1

@@ -1,0 +1,147 @@
+"""Regression gate: compare a run with a baseline and with absolute floors/ceilings.
+
+``eval/thresholds.json`` (every key optional)::
+
+    {"gate": ["default"],                     # pipelines the gate applies to
+     "tolerance": {"accuracy": 0.02},         # allowed worsening vs the baseline, in the
+                                              # metric's unit (a drop for ratios, +ms for latency)
+     "floors": {"citation_validity": 1.0},    # absolute minimum (higher-is-better metrics)
+     "ceilings": {"latency_p95_ms": 5000},    # absolute maximum (lower-is-better metrics)
+     "category_tolerance": 0.2,               # allowed accuracy drop of any category (null: off)
+     "category_min_n": 5}                     # categories smaller than this are not gated
+
+Metric names are keys of a run summary; dotted paths reach nested values
+(``by_category.count.accuracy``, ``latency_by_route.records.p95_ms``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    gate: list[str] = Field(default_factory=lambda: ["default"])
+    tolerance: dict[str, float] = Field(default_factory=dict)
+    floors: dict[str, float] = Field(default_factory=dict)
+    ceilings: dict[str, float] = Field(default_factory=dict)
+    category_tolerance: float | None = None
+    category_min_n: int = 5
+
+    @classmethod
+    def load(cls, path: Path | None) -> Thresholds:
+        if path is None or not path.is_file():
+            return cls()
+        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass
+class Check:
+    pipeline: str
+    metric: str
+    kind: str  # baseline | floor | ceiling | category
+    value: float | None
+    limit: float
+    ok: bool
+    baseline: float | None = None
+    note: str = ""
+
+    def describe(self) -> str:
+        v = "n/a" if self.value is None else f"{self.value:g}"
+        if self.kind in ("baseline", "category"):
+            b = "n/a" if self.baseline is None else f"{self.baseline:g}"
+            return f"{self.pipeline}: {self.metric} {v} vs baseline {b} (limit {self.limit:g}) {self.note}".strip()
+        op = ">=" if self.kind == "floor" else "<="
+        return f"{self.pipeline}: {self.metric} {v} must be {op} {self.limit:g} {self.note}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_MISSING = object()
+
+
+def lookup(summary: dict[str, Any], metric: str) -> Any:
+    """Value at a dotted path of a summary, or ``_MISSING``."""
+    cur: Any = summary
+    for part in metric.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return _MISSING
+        cur = cur[part]
+    return cur
+
+
+def lower_is_better(metric: str) -> bool:
+    return metric.endswith("_ms") or metric.split(".")[-1] == "errors"
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def check_limits(pipeline: str, summary: dict[str, Any], floors: dict[str, float],
+                 ceilings: dict[str, float]) -> list[Check]:
+    """Absolute floors and ceilings. An unmeasured metric (None) passes with a note."""
+    checks = []
+    for kind, limits in (("floor", floors), ("ceiling", ceilings)):
+        for metric, limit in limits.items():
+            raw = lookup(summary, metric)
+            if raw is _MISSING:
+                checks.append(Check(pipeline, metric, kind, None, limit, False, note="(unknown metric)"))
+                continue
+            v = _num(raw)
+            if v is None:
+                checks.append(Check(pipeline, metric, kind, None, limit, True, note="(not measured)"))
+                continue
+            ok = v >= limit if kind == "floor" else v <= limit
+            checks.append(Check(pipeline, metric, kind, v, limit, ok))
+    return checks
+
+
+def check_baseline(pipeline: str, summary: dict[str, Any], base: dict[str, Any],
+                   th: Thresholds) -> list[Check]:
+    """Metrics that worsened beyond their tolerance since the baseline."""
+    checks = []
+    for metric, tol in th.tolerance.items():
+        v, b = _num(lookup(summary, metric)), _num(lookup(base, metric))
+        if v is None or b is None:
+            continue
+        if lower_is_better(metric):
+            limit = b + tol
+            ok = v <= limit + 1e-9
+        else:
+            limit = b - tol
+            ok = v >= limit - 1e-9
+        checks.append(Check(pipeline, metric, "baseline", v, round(limit, 4), ok, baseline=b))
+    if th.category_tolerance is not None:
+        for cat, bc in (base.get("by_category") or {}).items():
+            cc = (summary.get("by_category") or {}).get(cat)
+            if not cc or min(cc.get("n", 0), bc.get("n", 0)) < th.category_min_n:
+                continue
+            v, b = _num(cc.get("accuracy")), _num(bc.get("accuracy"))
+            if v is None or b is None:
+                continue
+            limit = round(b - th.category_tolerance, 4)
+            checks.append(Check(pipeline, f"by_category.{cat}.accuracy", "category", v, limit,
+                                v >= limit - 1e-9, baseline=b))
+    return checks
+
+
+def parse_fail_under(specs: list[str]) -> dict[str, float]:
+    """``["accuracy=0.8", ...]`` -> ``{"accuracy": 0.8}``; raises ValueError on bad syntax."""
+    out = {}
+    for s in specs:
+        name, sep, val = s.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--fail-under expects METRIC=VALUE, got {s!r}")
+        try:
+            out[name.strip()] = float(val)
+        except ValueError:
+            raise ValueError(f"--fail-under {s!r}: {val!r} is not a number") from None
+    return out

@@ -1,0 +1,75 @@
+"""Run an :class:`~assistant.answer.Asker` over QA items and check every answer."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from tqdm import tqdm
+
+from assistant.answer import Asker
+from assistant.evaluate.metrics import (
+    CitationResult,
+    ItemResult,
+    check_citation,
+    check_correct,
+    gold_rank,
+    numbers_in,
+    retrieved_pairs,
+    ungrounded_numbers,
+)
+from assistant.evaluate.qa import QAItem
+from assistant.evaluate.sources import SourceTexts
+from assistant.types import Answer
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: SourceTexts,
+                    error: str | None = None) -> ItemResult:
+    """All checks of one answer: correctness, citations, grounded numbers, retrieval rank."""
+    correct, reasons = check_correct(item, answer.text, answer.abstained)
+    if error is not None:
+        correct = False
+    citations = []
+    for c in answer.citations:
+        ok, why = check_citation(c.source, c.quote, sources)
+        citations.append(CitationResult(c.source, c.locator, c.quote, ok, why))
+    numbers: list[str] = []
+    ungrounded: list[str] = []
+    if not answer.abstained:
+        numbers = numbers_in(answer.text)
+        # Only verified quotes support a number: a fabricated quote grounds nothing.
+        ungrounded = ungrounded_numbers(answer.text, [c.quote for c in citations if c.valid],
+                                        [item.question, *item.history])
+    rank = None
+    retrieved = (answer.meta or {}).get("retrieved")
+    if item.gold_sources and retrieved is not None:
+        rank = gold_rank(item.gold_sources, retrieved_pairs(retrieved))
+    return ItemResult(
+        id=item.id, category=item.category, question=item.question, history=list(item.history),
+        answerable=item.answerable, expected=list(item.expected), any_of=[list(g) for g in item.any_of],
+        forbidden=list(item.forbidden), answer=answer.text, abstained=answer.abstained,
+        route=answer.route, latency_ms=round(latency_ms, 2), correct=correct, reasons=reasons,
+        citations=citations, numbers=numbers, ungrounded=ungrounded, retrieval_rank=rank, error=error,
+    )
+
+
+def run_items(asker: Asker, items: Sequence[QAItem], sources: SourceTexts, *, label: str = "eval",
+              progress: bool = True) -> list[ItemResult]:
+    """Ask every item in order (progress on stderr); an exception becomes an ``error`` result."""
+    results: list[ItemResult] = []
+    for item in tqdm(items, desc=label, unit="q", file=sys.stderr, disable=not progress, mininterval=0.5):
+        t0 = time.perf_counter()
+        error = None
+        try:
+            answer = asker.ask(item.question, list(item.history) or None)
+        except Exception as e:  # one failing question must not hide the others
+            log.exception("item %s failed", item.id)
+            error = f"{type(e).__name__}: {e}"
+            answer = Answer(question=item.question, text="", route="error")
+        latency_ms = (time.perf_counter() - t0) * 1000
+        results.append(evaluate_answer(item, answer, latency_ms, sources, error))
+    return results

@@ -1,0 +1,78 @@
+"""Source texts a citation can be checked against (qa-format: the file itself, or the loader's text)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.normalize import nfkc
+
+log = logging.getLogger(__name__)
+
+#: Suffixes whose file content is the citable text.
+PLAIN_SUFFIXES = {".md", ".txt", ".csv", ".tsv", ".markdown"}
+
+
+def _ingest_loader() -> Callable[[Path], str] | None:
+    """The document loader of ``assistant.ingest`` (text extracted from PDF/HTML), if available."""
+    try:
+        mod = importlib.import_module("assistant.ingest")
+    except ImportError:
+        return None
+    for name in ("load_document", "load_file", "load"):
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            def load(path: Path, _fn=fn) -> str:
+                doc = _fn(path)
+                if isinstance(doc, list | tuple):  # some loaders return several documents
+                    return "\n".join(getattr(d, "text", str(d)) for d in doc)
+                return getattr(doc, "text", doc if isinstance(doc, str) else str(doc))
+            return load
+    return None
+
+
+class SourceTexts:
+    """Resolve a citation ``source`` (relative to ``root``) to its NFKC text, with a cache.
+
+    ``loader`` extracts text from non-plain files (PDF, HTML); it defaults to ``assistant.ingest``.
+    """
+
+    def __init__(self, root: Path, loader: Callable[[Path], str] | None = None) -> None:
+        self.root = root.resolve()
+        self._loader = loader
+        self._loader_tried = loader is not None
+        self._cache: dict[str, tuple[str | None, str]] = {}
+
+    def resolve(self, source: str) -> Path | None:
+        """The file for ``source`` if it is a relative path inside ``root`` that exists."""
+        if not source or Path(source).is_absolute():
+            return None
+        p = (self.root / source).resolve()
+        if not p.is_relative_to(self.root) or not p.is_file():
+            return None
+        return p
+
+    def text(self, source: str) -> tuple[str | None, str]:
+        """``(nfkc_text, "")`` or ``(None, reason)``."""
+        if source not in self._cache:
+            self._cache[source] = self._load(source)
+        return self._cache[source]
+
+    def _load(self, source: str) -> tuple[str | None, str]:
+        p = self.resolve(source)
+        if p is None:
+            return None, "source file not found under the repository root"
+        if p.suffix.lower() in PLAIN_SUFFIXES:
+            return nfkc(p.read_text(encoding="utf-8", errors="replace")), ""
+        if not self._loader_tried:
+            self._loader = _ingest_loader()
+            self._loader_tried = True
+        if self._loader is None:
+            return None, f"no loader for {p.suffix} files (assistant.ingest unavailable)"
+        try:
+            return nfkc(self._loader(p)), ""
+        except Exception as e:  # a broken file must not stop the evaluation
+            log.warning("cannot load %s: %s", source, e)
+            return None, f"loader failed: {e}"

@@ -1,0 +1,196 @@
+"""Unit tests of the evaluation metrics: correctness, citations, grounded numbers, retrieval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluate.metrics import (
+    check_citation,
+    check_correct,
+    gold_rank,
+    numbers_in,
+    percentile,
+    retrieved_pairs,
+    summarize,
+    ungrounded_numbers,
+)
+from assistant.evaluate.qa import GoldSource, QAFileError, QAItem, load_qa
+from assistant.evaluate.runner import evaluate_answer
+from assistant.evaluate.sources import SourceTexts
+from assistant.types import Answer, Chunk, Citation, Hit
+
+DOC = "# 概要\n\nH30年度からR4年度までに合計53事業を選定。\n\n| 年度 | 予算 |\n|---|---|\n| R5 | 1,000団体 |\n"
+
+
+def item(**kw) -> QAItem:
+    return QAItem.model_validate({"id": "q", "question": "質問", **kw})
+
+
+@pytest.fixture()
+def sources(tmp_path: Path) -> SourceTexts:
+    d = tmp_path / "corpus" / "documents"
+    d.mkdir(parents=True)
+    (d / "doc.md").write_text(DOC, encoding="utf-8")
+    (d / "deck.pdf").write_bytes(b"%PDF-fake")
+    return SourceTexts(tmp_path, loader=lambda p: "ＰＤＦの本文：未来技術")
+
+
+# ------------------------------------------------------------------ correctness
+
+def test_expected_all_must_appear_after_normalization():
+    it = item(expected=["53事業", "1000団体"])
+    assert check_correct(it, "合計５３ 事業、1,000団体です", False) == (True, [])
+    ok, why = check_correct(it, "合計53事業です", False)
+    assert not ok and "1000団体" in why[0]
+
+
+def test_any_of_needs_one_per_group_and_casefold():
+    it = item(any_of=[["ドローン", "drone"], ["AI", "人工知能"]])
+    assert check_correct(it, "DRONE と ａｉ", False)[0]
+    assert not check_correct(it, "ドローンのみ", False)[0]
+
+
+def test_forbidden_string_fails():
+    it = item(expected=["10"], forbidden=["14"])
+    assert check_correct(it, "10事業", False)[0]
+    ok, why = check_correct(it, "10事業（H30は14）", False)
+    assert not ok and "forbidden" in why[0]
+
+
+def test_abstention_rules():
+    unans = item(answerable=False, expected=[])
+    assert check_correct(unans, "資料に記載がありません", True)[0]
+    assert not check_correct(unans, "たぶん5件", False)[0]
+    ans = item(expected=["10"])
+    ok, why = check_correct(ans, "10", True)
+    assert not ok and "abstained" in why[0]
+
+
+def test_any_of_flat_list_is_one_group():
+    assert item(any_of=["a", "b"]).any_of == [["a", "b"]]
+
+
+# ------------------------------------------------------------------ citations
+
+def test_citation_valid_exact_substring_after_nfkc(sources):
+    assert check_citation("corpus/documents/doc.md", "合計５３事業を選定", sources) == (True, "")
+
+
+def test_fake_quote_fails(sources):
+    ok, why = check_citation("corpus/documents/doc.md", "合計54事業を選定", sources)
+    assert not ok and "substring" in why
+
+
+def test_missing_or_escaping_source_fails(sources, tmp_path):
+    (tmp_path.parent / "outside.md").write_text("合計53事業", encoding="utf-8")
+    assert not check_citation("corpus/documents/nope.md", "合計", sources)[0]
+    assert not check_citation("../outside.md", "合計53事業", sources)[0]
+    assert not check_citation(str(tmp_path / "corpus/documents/doc.md"), "合計", sources)[0]
+
+
+def test_empty_quote_fails(sources):
+    assert not check_citation("corpus/documents/doc.md", "  ", sources)[0]
+
+
+def test_pdf_uses_loader_text(sources):
+    assert check_citation("corpus/documents/deck.pdf", "PDFの本文", sources)[0]
+    assert not check_citation("corpus/documents/deck.pdf", "%PDF-fake", sources)[0]
+
+
+# ------------------------------------------------------------------ grounded numbers
+
+def test_numbers_in_handles_fullwidth_and_separators():
+    assert numbers_in("１,０００団体、0.30億円、R4") == ["1000", "0.3", "4"]
+
+
+def test_grounded_when_numbers_are_in_quotes():
+    assert ungrounded_numbers("令和4年度は10事業です", ["R4:10事業"]) == []
+
+
+def test_invented_number_is_ungrounded():
+    assert ungrounded_numbers("令和4年度は12事業です", ["R4:10事業"]) == ["12"]
+
+
+def test_year_forms_support_each_other_and_question_echo():
+    assert ungrounded_numbers("2022年度（令和4年度）は10事業", ["R4年度:10事業"]) == []
+    assert ungrounded_numbers("2023年3月の資料では10事業", ["10事業"], ["2023年3月の資料は？"]) == []
+    assert ungrounded_numbers("2023年3月の資料では10事業", ["10事業"]) == ["2023", "3"]
+
+
+# ------------------------------------------------------------------ retrieval
+
+def test_gold_rank_on_hand_made_ranks():
+    gold = [GoldSource(source="corpus/documents/doc.md", contains="R4:10事業")]
+    ranked = [("corpus/documents/other.md", "R4:10事業"),   # right text, wrong source
+              ("corpus/documents/doc.md", "別の段落"),       # right source, wrong text
+              ("./corpus/documents/doc.md", "過去の選定数 R4: 10 事業")]
+    assert gold_rank(gold, ranked) == 3
+    assert gold_rank(gold, ranked[:2]) == 0
+
+
+def test_retrieved_pairs_accepts_dicts_chunks_and_hits():
+    ch = Chunk(id="c", doc_id="d", source="a.md", text="t1", locator="l")
+    got = retrieved_pairs([{"source": "b.md", "text": "t2"}, ch, Hit(chunk=ch, score=1.0)])
+    assert got == [("b.md", "t2"), ("a.md", "t1"), ("a.md", "t1")]
+
+
+def test_summary_retrieval_metrics_and_percentiles(sources):
+    gold = [{"source": "corpus/documents/doc.md", "contains": "target"}]
+    results = []
+    for i, rank in enumerate([1, 2, 0, 5]):
+        ret = [{"source": "corpus/documents/doc.md", "text": "target" if r == rank else "x"} for r in range(1, 6)]
+        ans = Answer(question="q", text="x", meta={"retrieved": ret})
+        results.append(evaluate_answer(item(id=str(i), gold_sources=gold), ans, 10.0 * (i + 1), sources))
+    # An item without retrieval info is skipped.
+    results.append(evaluate_answer(item(id="n", gold_sources=gold), Answer(question="q", text="x"), 50, sources))
+    s = summarize(results)
+    assert [r.retrieval_rank for r in results] == [1, 2, 0, 5, None]
+    assert s["n_retrieval"] == 4
+    assert s["retrieval_r1"] == 0.25 and s["retrieval_r5"] == 0.75
+    assert s["retrieval_mrr"] == pytest.approx((1 + 0.5 + 0 + 0.2) / 4, abs=1e-4)
+    assert s["latency_p50_ms"] == 30.0
+    assert percentile([1, 2, 3, 4, 5], 95) == pytest.approx(4.8)
+
+
+def test_summary_abstention_and_citation_metrics(sources):
+    good = Citation("corpus/documents/doc.md", "概要", "合計53事業を選定")
+    bad = Citation("corpus/documents/doc.md", "概要", "合計99事業を選定")
+    cases = [
+        (item(id="a", category="count", expected=["53"]), Answer("q", "53事業", [good])),
+        (item(id="b", category="count", expected=["53"]), Answer("q", "99事業", [bad])),
+        (item(id="c", category="none", answerable=False), Answer("q", "資料に記載がありません", abstained=True)),
+        (item(id="d", category="none", answerable=False), Answer("q", "7件です", [good])),
+        (item(id="e", category="count", expected=["53"]), Answer("q", "資料に記載がありません", abstained=True)),
+    ]
+    rs = [evaluate_answer(it, a, 1.0, sources) for it, a in cases]
+    s = summarize(rs)
+    assert s["accuracy"] == 0.4
+    assert s["abstention_precision"] == 0.5 and s["abstention_recall"] == 0.5
+    assert s["citation_validity"] == pytest.approx(2 / 3, abs=1e-4)
+    assert s["grounded_numbers"] == pytest.approx(1 / 3, abs=1e-4)  # 53 ok; 99 and 7 not in quotes
+    assert s["by_category"]["count"] == {"n": 3, "correct": 1, "accuracy": 0.3333,
+                                         "citation_validity": 0.5, "retrieval_r5": None}
+    assert "invalid citation" in " ".join(rs[1].problems)
+
+
+# ------------------------------------------------------------------ QA file
+
+def test_load_qa_reports_bad_lines(tmp_path):
+    p = tmp_path / "qa.jsonl"
+    p.write_text(json.dumps({"id": "a", "question": "q"}) + "\n\n" + '{"id": "b"}\n{not json\n', encoding="utf-8")
+    with pytest.raises(QAFileError) as e:
+        load_qa(p)
+    assert ":3:" in str(e.value) and ":4:" in str(e.value)
+
+
+def test_load_qa_defaults_and_duplicates(tmp_path):
+    p = tmp_path / "qa.jsonl"
+    p.write_text(json.dumps({"id": 1, "question": "q", "extra": "kept"}) + "\n", encoding="utf-8")
+    (it,) = load_qa(p)
+    assert it.id == "1" and it.answerable and it.category == "uncategorized"
+    p.write_text((json.dumps({"id": "a", "question": "q"}) + "\n") * 2, encoding="utf-8")
+    with pytest.raises(QAFileError, match="duplicate"):
+        load_qa(p)
