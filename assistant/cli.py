@@ -82,7 +82,6 @@ def evaluate(
                                   thresholds=thresholds))
 
 
-
 @app.command("serve")
 def serve() -> None:
     """Start the Gradio UI (host/port from config)."""
