@@ -194,3 +194,12 @@ def test_load_qa_defaults_and_duplicates(tmp_path):
     p.write_text((json.dumps({"id": "a", "question": "q"}) + "\n") * 2, encoding="utf-8")
     with pytest.raises(QAFileError, match="duplicate"):
         load_qa(p)
+
+
+def test_html_quote_checked_against_ingest_text(tmp_path):
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>t</title></head><body><p>未来技術の<b>社会実装</b>を支援</p></body></html>",
+        encoding="utf-8")
+    src = SourceTexts(tmp_path)  # default loader: assistant.ingest
+    assert check_citation("page.html", "社会実装", src)[0]
+    assert not check_citation("page.html", "<b>社会実装</b>", src)[0]

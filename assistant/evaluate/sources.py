@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -15,22 +14,25 @@ log = logging.getLogger(__name__)
 PLAIN_SUFFIXES = {".md", ".txt", ".csv", ".tsv", ".markdown"}
 
 
-def _ingest_loader() -> Callable[[Path], str] | None:
-    """The document loader of ``assistant.ingest`` (text extracted from PDF/HTML), if available."""
+def _ingest_loader(root: Path) -> Callable[[Path], str] | None:
+    """The text ``assistant.ingest`` extracts from a PDF/HTML file, if the module is available."""
     try:
-        mod = importlib.import_module("assistant.ingest")
+        from assistant.ingest.loaders import load_document
     except ImportError:
         return None
-    for name in ("load_document", "load_file", "load"):
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            def load(path: Path, _fn=fn) -> str:
-                doc = _fn(path)
-                if isinstance(doc, list | tuple):  # some loaders return several documents
-                    return "\n".join(getattr(d, "text", str(d)) for d in doc)
-                return getattr(doc, "text", doc if isinstance(doc, str) else str(doc))
-            return load
-    return None
+
+    def load(path: Path) -> str:
+        return load_document(path, root).text
+
+    return load
+
+
+def _decode(data: bytes) -> str:
+    try:
+        from assistant.ingest.loaders import decode_text
+    except ImportError:
+        return data.decode("utf-8-sig", errors="replace")
+    return decode_text(data)[0]
 
 
 class SourceTexts:
@@ -65,9 +67,12 @@ class SourceTexts:
         if p is None:
             return None, "source file not found under the repository root"
         if p.suffix.lower() in PLAIN_SUFFIXES:
-            return nfkc(p.read_text(encoding="utf-8", errors="replace")), ""
+            try:
+                return nfkc(_decode(p.read_bytes())), ""
+            except Exception as e:  # e.g. a binary file named .txt
+                return None, f"cannot read: {e}"
         if not self._loader_tried:
-            self._loader = _ingest_loader()
+            self._loader = _ingest_loader(self.root)
             self._loader_tried = True
         if self._loader is None:
             return None, f"no loader for {p.suffix} files (assistant.ingest unavailable)"
