@@ -168,3 +168,16 @@ def test_cli_usage_error(env, monkeypatch):
         assert res.exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_report_records_index_manifest_hash(env):
+    import hashlib
+
+    settings, qa = env
+    vdir = settings.index_path / "v20260101T000000-1-ab"
+    vdir.mkdir(parents=True)
+    (vdir / "manifest.json").write_text('{"chunks": 3}', encoding="utf-8")
+    (settings.index_path / "CURRENT").write_text(vdir.name, encoding="utf-8")
+    assert run(settings, qa) == 0
+    report = json.loads((settings.root / "eval/reports/latest/report.json").read_text(encoding="utf-8"))
+    assert report["index_manifest_sha256"] == hashlib.sha256(b'{"chunks": 3}').hexdigest()

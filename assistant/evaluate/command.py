@@ -43,8 +43,13 @@ def _build_assistant(settings: Settings, pipeline: str) -> Asker:
 
 
 def index_manifest_hash(settings: Settings) -> str | None:
-    """sha256 of the index manifest, None when there is no index."""
-    for p in (settings.index_path / "manifest.json",):
+    """sha256 of the served index version's manifest (``index/CURRENT``), None without an index."""
+    root = settings.index_path
+    candidates = [root / "manifest.json"]
+    pointer = root / "CURRENT"
+    if pointer.is_file():
+        candidates.insert(0, root / pointer.read_text(encoding="utf-8").strip() / "manifest.json")
+    for p in candidates:
         if p.is_file():
             return hashlib.sha256(p.read_bytes()).hexdigest()
     return None
