@@ -82,6 +82,14 @@ def evaluate(
                                   thresholds=thresholds))
 
 
+@feedback_app.command("export")
+def feedback_export(out: Path = typer.Option(None, "--out", help="CSV file (default: stdout)")) -> None:
+    """Write all 👍/👎 feedback (question, answer, citations, comment, time, config hash) as CSV."""
+    from assistant.feedback import export_command
+
+    raise typer.Exit(export_command(_settings().resolved_feedback_url, out))
+
+
 @app.command("serve")
 def serve() -> None:
     """Start the Gradio UI (host/port from config)."""

@@ -1,0 +1,159 @@
+"""``create_app(settings)`` builds the Gradio Blocks; ``launch(settings)`` serves it safely."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.answer import Asker
+from assistant.config import Settings
+from assistant.feedback import FeedbackStore
+from assistant.types import Answer
+from assistant.ui.chat import ChatHandlers, build_chat_tab
+from assistant.ui.inputs import InputError, clean_question
+from assistant.ui.records_tab import build_records_tab
+
+log = logging.getLogger(__name__)
+
+TITLE = "未来技術社会実装事業 Q&A アシスタント"
+CSS = """
+.evidence { margin-top: .4em; border-top: 1px solid var(--border-color-primary); padding-top: .3em; }
+.evidence summary { cursor: pointer; font-weight: 600; }
+.evidence ol { margin: .3em 0 0 1.2em; padding: 0; }
+.evidence li { margin-bottom: .5em; }
+.cite-title { font-weight: 600; }
+.cite-locator { color: var(--body-text-color-subdued); }
+.cite-locator::before { content: "— "; }
+.cite-quote { margin: .2em 0; padding: .2em .6em; border-left: 3px solid var(--color-accent);
+              background: var(--background-fill-secondary); font-size: .95em; }
+.cite-source { font-size: .8em; color: var(--body-text-color-subdued); font-family: monospace; }
+"""
+
+
+class BindError(SystemExit):
+    """Refusal to serve on an unsafe address (raised before anything listens)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a hostname that may resolve anywhere: treat as public
+
+
+def parse_auth(settings: Settings) -> tuple[str, str] | None:
+    """``ASSISTANT_AUTH=user:password`` → (user, password); None when unset."""
+    if settings.auth is None:
+        return None
+    user, sep, password = settings.auth.get_secret_value().partition(":")
+    if not sep or not user or not password:
+        raise BindError("ASSISTANT_AUTH は「ユーザー名:パスワード」の形式で指定してください。")
+    return user, password
+
+
+def check_bind(settings: Settings) -> tuple[str, str] | None:
+    """Validate host/auth: a non-loopback host needs auth unless explicitly allowed. Returns auth."""
+    auth = parse_auth(settings)
+    if not is_loopback(settings.host) and auth is None and not settings.allow_public_without_auth:
+        raise BindError(
+            f"{settings.host} で公開するには認証が必要です: ASSISTANT_AUTH=ユーザー名:パスワード を設定してください"
+            "（認証なしで公開する場合は ASSISTANT_ALLOW_PUBLIC_WITHOUT_AUTH=true を明示）。")
+    return auth
+
+
+def _default_asker(settings: Settings) -> Asker:
+    from assistant.answer.pipeline import build_assistant  # heavy: model + index
+
+    return build_assistant(settings)
+
+
+def _default_records(settings: Settings) -> tuple[Any, str | None]:
+    try:
+        from assistant.records.load import load_records
+
+        return load_records(settings.records_path), None
+    except Exception as err:  # the chat still works without the table
+        log.warning("records not loaded from %s: %s", settings.records_path, err)
+        return None, f"（{settings.records_path} を確認してください）"
+
+
+class _UnavailableAsker:
+    """Stands in when the assistant could not be built: every question gets the friendly error."""
+
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        raise RuntimeError("assistant unavailable (see the start-up log)")
+
+
+def create_app(settings: Settings, asker: Asker | None = None, records: Any = None, *,
+               feedback: FeedbackStore | None = None, stream_delay: float = 0.02,
+               export_dir: Path | None = None) -> gr.Blocks:
+    """Build the UI. ``asker``/``records``/``feedback`` default from ``settings`` (tests pass fakes)."""
+    if asker is None:
+        try:
+            asker = _default_asker(settings)
+        except Exception:
+            log.exception("the assistant could not be built; the chat will answer with an error message")
+            asker = _UnavailableAsker()
+    load_error = None
+    if records is None:
+        records, load_error = _default_records(settings)
+    if feedback is None:
+        try:
+            feedback = FeedbackStore(settings.resolved_feedback_url)
+        except Exception:
+            log.exception("feedback store unavailable; votes will not be saved")
+    export_dir = export_dir or Path(tempfile.mkdtemp(prefix="assistant-ui-"))
+    chat = ChatHandlers(asker, config_hash=settings.config_hash(), max_chars=settings.max_question_chars,
+                        feedback=feedback, export_dir=export_dir / "conversations",
+                        stream_delay=stream_delay)
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"## {TITLE}\n資料（内閣府 地方創生推進事務局ほか）に基づいて回答し、根拠を示します。"
+                    "資料にないことは「資料に記載がありません」とお答えします。")
+        with gr.Tabs():
+            with gr.Tab("質問する", id="chat"):
+                build_chat_tab(chat)
+            with gr.Tab("事業一覧", id="records"):
+                build_records_tab(records, export_dir / "records", load_error)
+        _api_ask(asker, settings)
+    return demo
+
+
+def _api_ask(asker: Asker, settings: Settings) -> None:
+    """An API-only endpoint ``/ask`` (question, history) → answer dict, for scripts and load tests."""
+
+    def ask(question: str, history: list[str] | None = None) -> dict:
+        try:
+            q = clean_question(question, settings.max_question_chars)
+        except InputError as err:
+            return {"error": str(err)}
+        try:
+            a = asker.ask(q, list(history or []) or None)
+        except Exception:
+            log.exception("answering failed (api)")
+            return {"error": "回答の作成中にエラーが発生しました。"}
+        return {"answer": a.text, "abstained": a.abstained, "route": a.route,
+                "citations": [{"source": c.source, "locator": c.locator, "quote": c.quote, "title": c.title}
+                              for c in a.citations]}
+
+    gr.api(ask, api_name="ask")
+
+
+def launch(settings: Settings, *, asker: Asker | None = None, records: Any = None,
+           feedback: FeedbackStore | None = None, block: bool = True) -> gr.Blocks:
+    """Serve on ``settings.host:port`` (never ``share``), queue on, auth when configured."""
+    auth = check_bind(settings)
+    demo = create_app(settings, asker, records, feedback=feedback)
+    demo.queue(default_concurrency_limit=settings.concurrency_limit)
+    demo.launch(server_name=settings.host, server_port=settings.port, share=False, auth=auth,
+                auth_message="ユーザー名とパスワードを入力してください。" if auth else None,
+                show_error=False, prevent_thread_lock=not block, quiet=not block, ssr_mode=False,
+                inbrowser=False, css=CSS, footer_links=["api"], max_threads=max(8, settings.concurrency_limit * 2))
+    return demo

@@ -1,0 +1,183 @@
+"""UI handlers without a browser: escaping, input limits, streaming, multi-turn, feedback, export."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.config import Settings
+from assistant.feedback import FeedbackStore
+from assistant.types import Citation
+from assistant.ui.chat import MSG_ERROR, ChatHandlers
+from assistant.ui.conversation import to_markdown
+from assistant.ui.inputs import MSG_BLANK, InputError, clean_question, strip_controls
+from assistant.ui.render import answer_message, citations_html, escape_text, stream_prefixes
+from tests.ui_fakes import ScriptedAsker
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+# -- rendering ------------------------------------------------------------------------------------
+def test_escape_text_neutralizes_html_and_markdown():
+    out = escape_text(HOSTILE + " ![t](http://evil/x.png) [l](javascript:alert(1)) $$x$$")
+    assert "<script" not in out and "<img" not in out
+    assert "&lt;script&gt;" in out
+    assert "![" not in out and "](" not in out and "$$" not in out  # no image, link or math
+    assert escape_text("令和4年度は10事業") == "令和4年度は10事業"  # Japanese untouched
+
+
+def test_citations_panel_is_escaped_single_line_details():
+    c = Citation(source="corpus/documents/a.md", locator="概要 > <b>表</b>", quote=HOSTILE + "\n\n次の行",
+                 title="資料 & <i>題</i>")
+    html = citations_html([c])
+    assert html.startswith('<details class="evidence"><summary>根拠（1件）</summary>')
+    assert "\n" not in html  # one line: Markdown leaves the HTML block alone
+    assert "<script" not in html and "<img" not in html and "<b>表" not in html and "<i>" not in html
+    assert "&lt;script&gt;" in html and "資料 &amp; &lt;i&gt;題" in html and "次の行" in html
+    assert citations_html([]) == ""
+    msg = answer_message("答え<br>です", [c])
+    assert msg.startswith("答え&lt;br&gt;です") and "根拠（1件）" in msg
+
+
+def test_stream_prefixes_grow_to_the_full_text():
+    text = "一文目です。二文目です。三文目です。" * 3
+    parts = list(stream_prefixes(text))
+    assert len(parts) > 3 and parts[-1] == text
+    assert all(text.startswith(p) for p in parts)
+    assert all(len(a) < len(b) for a, b in zip(parts, parts[1:], strict=False))
+    assert list(stream_prefixes("")) == []
+
+
+# -- input limits ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t ", "\x00\x01\x1b", None, "\u202e\u200b" * 0])
+def test_blank_questions_are_refused(blank):
+    with pytest.raises(InputError, match=MSG_BLANK):
+        clean_question(blank, 100)
+
+
+def test_long_questions_are_refused_and_controls_stripped():
+    assert clean_question("a" * 100, 100) == "a" * 100
+    with pytest.raises(InputError, match="100文字以内"):
+        clean_question("あ" * 101, 100)
+    assert clean_question("令和\x004年度\x1b[31m の\u202e選定数\x7f？", 100) == "令和4年度[31m の選定数？"
+    assert strip_controls("a\tb\r\nc") == "a b \nc"
+    assert clean_question("👍🏽 家族👨‍👩‍👧", 100) == "👍🏽 家族👨‍👩‍👧"  # emoji (ZWJ) kept
+
+
+# -- chat handlers --------------------------------------------------------------------------------
+@pytest.fixture()
+def store(tmp_path):
+    s = FeedbackStore(f"sqlite:///{tmp_path / 'fb.sqlite3'}")
+    yield s
+    s.close()
+
+
+def _handlers(asker, store, tmp_path, max_chars=200) -> ChatHandlers:
+    return ChatHandlers(asker, config_hash="cfg123", max_chars=max_chars, feedback=store,
+                        export_dir=tmp_path / "exp", stream_delay=0)
+
+
+def _run(h: ChatHandlers, message, conv=None):
+    outs = list(h.respond(message, conv))
+    return outs, outs[-1]
+
+
+def test_respond_streams_answer_with_citations_and_escapes(tmp_path, store):
+    asker = ScriptedAsker(reply="回答の一文目です。二文目です。三文目です。四文目です。質問: {q}")
+    h = _handlers(asker, store, tmp_path)
+    outs, (box, messages, conv, status, md, js) = _run(h, HOSTILE)
+    assert len(outs) >= 4  # placeholder, progressive prefixes, final
+    assert box == "" and status == ""
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert "<script" not in messages[0]["content"] and "<script" not in messages[1]["content"]
+    assert "根拠（1件）" in messages[1]["content"] and "合計53事業を選定" in messages[1]["content"]
+    assert "▌" in outs[2][1][-1]["content"]  # a partial answer with a cursor was shown
+    assert conv.turns[0].message_index == 1 and conv.turns[0].citations
+    assert HOSTILE in open(md, encoding="utf-8").read()  # export keeps raw text (it is a file)
+    assert json.load(open(js, encoding="utf-8"))["turns"][0]["question"] == HOSTILE
+
+
+def test_multi_turn_passes_earlier_user_turns(tmp_path, store):
+    asker = ScriptedAsker()
+    h = _handlers(asker, store, tmp_path)
+    _, (_, _, conv, *_rest) = _run(h, "令和4年度の選定数は？")
+    _, (_, messages, conv, *_rest) = _run(h, "  では令和3年度は？ ", conv)
+    _, (_, messages, conv, *_rest) = _run(h, "総務省は？", conv)
+    assert asker.calls == [("令和4年度の選定数は？", None),
+                           ("では令和3年度は？", ["令和4年度の選定数は？"]),
+                           ("総務省は？", ["令和4年度の選定数は？", "では令和3年度は？"])]
+    assert len(messages) == 6 and [t.message_index for t in conv.turns] == [1, 3, 5]
+    box, chat, conv2, *_ = h.new_conversation()
+    assert chat == [] and conv2 is None
+
+
+def test_invalid_input_is_refused_without_calling_the_asker(tmp_path, store):
+    asker = ScriptedAsker()
+    h = _handlers(asker, store, tmp_path, max_chars=10)
+    outs, (box, messages, conv, status, *_files) = _run(h, "   ")
+    assert len(outs) == 1 and "質問を入力してください" in status and messages == []
+    outs, (box, messages, conv, status, *_files) = _run(h, "長" * 11, conv)
+    assert "10文字以内" in status and box == "長" * 11  # the text stays so the user can shorten it
+    assert asker.calls == [] and conv.turns == []
+
+
+def test_errors_become_a_friendly_message(tmp_path, store, caplog):
+    h = _handlers(ScriptedAsker(fail_on="壊れる"), store, tmp_path)
+    _, (_, messages, conv, status, *_files) = _run(h, "壊れる質問")
+    content = messages[-1]["content"]
+    assert content == escape_text(MSG_ERROR)
+    assert "Traceback" not in content and "secret" not in content and "RuntimeError" not in content
+    assert conv.turns[0].error and conv.turns[0].route == "error"
+    assert "scripted failure" in caplog.text  # but the log has it
+    _, (_, messages, conv, *_rest) = _run(h, "次の質問", conv)
+    assert conv.user_history() == ["次の質問"]  # an unanswered turn is not history
+
+
+def test_votes_comment_and_undo_hit_the_store(tmp_path, store):
+    h = _handlers(ScriptedAsker(), store, tmp_path)
+    _, (_, _, conv, *_rest) = _run(h, "令和4年度の選定数は？")
+    _, (_, _, conv, *_rest) = _run(h, "二つ目", conv)
+    assert h.comment("早すぎる", conv)[1].startswith("先に回答の")
+    conv, msg = h.vote(conv, 1, False)
+    assert "👎" in msg
+    [row] = store.rows()
+    assert (row.vote, row.question, row.config_hash) == ("down", "令和4年度の選定数は？", "cfg123")
+    assert json.loads(row.citations)[0]["quote"] == "H30年度からR4年度までに合計53事業を選定"
+    assert h.comment("数字を確認したい\x00", conv) == ("", "コメントを記録しました。ありがとうございます。")
+    conv, _ = h.vote(conv, 1, True)  # changing the vote updates the same row
+    [row] = store.rows()
+    assert (row.vote, row.comment) == ("up", "数字を確認したい")
+    conv, _ = h.vote(conv, 3, False)
+    assert [json.loads(r.history) for r in store.rows()] == [[], ["令和4年度の選定数は？"]]
+    conv, msg = h.vote(conv, 3, "")  # un-clicking takes the vote back
+    assert msg == "評価を取り消しました。" and len(store.rows()) == 1
+    assert h.vote(conv, 0, True)[1] == "評価の対象となる回答が見つかりませんでした。"  # a user message
+
+
+def test_feedback_failure_is_friendly(tmp_path, store, monkeypatch):
+    h = _handlers(ScriptedAsker(), store, tmp_path)
+    _, (_, _, conv, *_rest) = _run(h, "質問")
+
+    def broken(**kw):
+        raise RuntimeError("db down")
+
+    monkeypatch.setattr(store, "add", broken)
+    assert h.vote(conv, 1, True)[1] == "フィードバックを保存できませんでした。時間をおいてもう一度お試しください。"
+
+
+def test_markdown_export_lists_citations(tmp_path, store):
+    h = _handlers(ScriptedAsker(), store, tmp_path)
+    _, (_, _, conv, *_rest) = _run(h, "選定数は？")
+    md = to_markdown(conv, "cfg123")
+    assert "## 質問 1" in md and "> 選定数は？" in md and "### 根拠" in md
+    assert "「H30年度からR4年度までに合計53事業を選定」" in md and "cfg123" in md
+
+
+def test_settings_max_chars_reaches_the_handler(tmp_path):
+    from assistant.ui.app import create_app
+
+    settings = Settings(max_question_chars=7, feedback_url=f"sqlite:///{tmp_path / 'fb.sqlite3'}")
+    demo = create_app(settings, ScriptedAsker(), records=None, export_dir=tmp_path)
+    fns = [d for d in demo.fns.values() if getattr(d, "api_name", None) == "chat"]
+    assert fns and fns[0].fn.__self__.max_chars == 7
