@@ -163,14 +163,16 @@ def _check_rows(ck: _Checker, file: str, rows: Iterable[tuple[int, BaseModel]],
         quote_ok = bool(rec.quote.strip()) and nfkc(rec.quote) in src.nfkc
         if rec.quote.strip() and not quote_ok:
             ck.add(file, line, "quote", f"{_short(rec.quote)!r} is not an exact substring of {rec.source} (after NFKC)")
-        q_plain, q_numbers = _plain(rec.quote), _numbers(rec.quote)
+        # A broken quote is reported once; the quoted facts are then checked against the source.
+        q_plain, q_numbers = (_plain(rec.quote), _numbers(rec.quote)) if quote_ok else (src.plain, src.numbers)
         for column, kind in quoted.items():
             value = getattr(rec, column)
             if value is None or value == "" or value == []:
                 continue
             if kind == "number":
                 if float(value) not in q_numbers:
-                    ck.add(file, line, column, f"{_fmt(value)} does not appear in the row's quote {_short(rec.quote)!r}")
+                    where = "the row's quote" if quote_ok else rec.source
+                    ck.add(file, line, column, f"{_fmt(value)} does not appear in {where} {_short(rec.quote)!r}")
                 continue
             for item in value if isinstance(value, list) else [value]:
                 if _plain(item) not in q_plain:
