@@ -31,7 +31,7 @@ def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
     # A new organisation or place replaces the old one of the same kind, not both.
     if current.programs:
         q.programs = list(current.programs)
-    for flag in ("mlit_flag", "support_ends"):
+    for flag in ("mlit_flag", "support_ends", "event_kind"):
         if getattr(q, flag) is None:
             setattr(q, flag, getattr(ctx, flag))
     if q.domain is None or (q.domain == "projects" and ctx.domain in ("programs", "kpis", "events")
@@ -39,8 +39,8 @@ def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
         q.domain = ctx.domain
     if q.intent is None:
         q.intent = ctx.intent
-    if not (q.attributes - {"selections"}):
-        q.attributes |= ctx.attributes
+    if not q.attributes:
+        q.attributes = set(ctx.attributes)
     return q
 
 

@@ -83,13 +83,15 @@ class Assistant:
                           "入力してください。", route="error", meta={"error": "too_long"})
         history = [h for h in (clean_question(h)[: self.settings.max_question_chars] for h in history or []) if h]
         rq, retrieval_text = resolve(self.engine, q, history)
-        result = self.engine.run(rq)
+        unexplained = self.engine.unexplained(q, rq)
+        result = None if unexplained else self.engine.run(rq)
         if result is not None:
             ans = records_answer(q, result, self.sources.title)
             if ans.abstained:
                 ans = self._abstain(q, retrieval_text, reason="records", filters=result.filters)
         else:
             ans = self._documents(q, retrieval_text)
+            ans.meta["unexplained"] = unexplained
         ans.question = question
         ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
         ans.meta.setdefault("config_hash", self.settings.config_hash())

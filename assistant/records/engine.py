@@ -6,9 +6,11 @@ exact quote of its source), so the answer can cite them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from assistant.normalize import western_to_era, western_to_era_full
+from assistant.records.coverage import CoverageChecker
 from assistant.records.load import RecordSet
 from assistant.records.match import match_kpis, match_programs, unknown_ministries
 from assistant.records.query import RecordQuery, YearRef, parse_question
@@ -16,6 +18,7 @@ from assistant.records.schema import Event, Kpi, Program, Project, RecordBase
 from assistant.records.vocab import Vocabulary
 
 LIST_LIMIT = 12  # names spelled out in a count answer up to this many
+_BOUND_TEXT = {"eq": "", "until": "まで", "since": "以降", "range": "から"}
 
 
 @dataclass
@@ -39,9 +42,15 @@ def _year_ok(value: int | None, refs: list[YearRef]) -> bool:
     for r in refs:
         if (r.bound == "eq" and value == r.year) or (r.bound == "until" and value <= r.year) or (
             r.bound == "since" and value >= r.year
-        ):
+        ) or (r.bound == "range" and r.until is not None and r.year <= value <= r.until):
             return True
     return False
+
+
+def _year_ref_label(r: YearRef) -> str:
+    if r.bound == "range" and r.until is not None:
+        return f"{year_label(r.year)}から{year_label(r.until)}まで"
+    return year_label(r.year) + _BOUND_TEXT.get(r.bound, "")
 
 
 def project_name(p: Project) -> str:
@@ -51,8 +60,11 @@ def project_name(p: Project) -> str:
 class RecordsEngine:
     """Answers structured questions from a :class:`RecordSet`; returns None when not its job."""
 
-    def __init__(self, records: RecordSet) -> None:
+    def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None) -> None:
         self.records = records
+        if tokenize is None:
+            from assistant.tokenize import tokenize
+        self.coverage = CoverageChecker(records, tokenize)
         names = sorted({m for p in records.projects for m in p.municipalities}
                        | {m for s in records.support_ended for m in s.municipalities})
         self.vocab = Vocabulary.build(names, [p.prefecture for p in records.projects])
@@ -68,6 +80,13 @@ class RecordsEngine:
             lambda t: match_kpis(t, self.records.kpis),
         )
 
+    def unexplained(self, question: str, q: RecordQuery) -> list[str]:
+        """Words of ``question`` the records cannot account for (then the documents answer)."""
+        from assistant.normalize import normalize_text
+
+        spans = [*q.municipalities, *q.prefectures, *q.unknown_places]
+        return self.coverage.unexplained(normalize_text(question), q.domain, spans)
+
     # -- dispatch ------------------------------------------------------------------------------
     def run(self, q: RecordQuery) -> RecordResult | None:
         if q.unknown_places and not (q.municipalities or q.prefectures) and q.domain != "projects":
@@ -77,8 +96,7 @@ class RecordsEngine:
             return self._events(q)
         if q.domain == "kpis":
             return self._kpis(q)
-        if q.domain == "programs" or (q.domain == "projects" and not q.has_project_filters
-                                      and "selections" in q.attributes and q.years):
+        if q.domain == "programs":
             if unknown_ministries(q.text, self.records.programs) and not q.programs:
                 return RecordResult("abstain", "", filters=unknown_ministries(q.text, self.records.programs))
             return self._programs(q)
@@ -90,8 +108,7 @@ class RecordsEngine:
     def _project_filters(self, q: RecordQuery) -> list[str]:
         f = []
         if q.years:
-            f.append("採択年度: " + "、".join(
-                year_label(r.year) + {"eq": "", "until": "まで", "since": "以降"}[r.bound] for r in q.years))
+            f.append("採択年度: " + "、".join(_year_ref_label(r) for r in q.years))
         if q.prefectures:
             f.append("都道府県: " + "、".join(q.prefectures))
         if q.municipalities:
@@ -135,24 +152,34 @@ class RecordsEngine:
 
     def _projects(self, q: RecordQuery) -> RecordResult:
         known_years = {p.selection_fy for p in self.records.projects}
+        # "R4年度に支援中": the table lists the projects supported in its own (latest) year.
+        supported = [r for r in q.years if r.supported]
+        if supported:
+            if any(r.year != max(known_years) for r in supported):
+                return RecordResult("abstain", "", filters=["支援年度: " + "、".join(year_label(r.year) for r in supported)])
+            q = replace(q, years=[r for r in q.years if not r.supported])
         filters = self._project_filters(q)
+        lookup = q.intent == "lookup" or (q.intent is None and bool(q.attributes & {"year", "technologies"}))
         if not self._years_in_range(q, known_years | {s.fiscal_year for s in self.records.selections}):
             return RecordResult("abstain", "", filters=filters)
         if q.unknown_places and not (q.municipalities or q.prefectures):
             place = "、".join(q.unknown_places)
-            if q.intent in ("count", "list", "total") or "事業" in q.text:
+            if not lookup and (q.intent in ("count", "list", "total") or "事業" in q.text):
                 return RecordResult("empty", f"{place}の事業は支援対象事業の一覧（R4.12時点、"
                                     f"{len(self.records.projects)}事業）にありません（0件）。",
                                     rows=self.records.projects[:1], filters=[f"自治体: {place}"])
             return RecordResult("abstain", "", filters=[f"自治体: {place}"])
         rows = self._filter_projects(q)
         cond = "、".join(filters) if filters else "条件なし（全事業）"
+        if not rows and lookup:  # an attribute of something the table does not hold
+            return RecordResult("abstain", "", filters=filters)
         if not rows:
             what = "、".join(q.prefectures + q.municipalities) or "条件"
             # Cite the table that was searched (its first row) so the "none" answer is verifiable.
             return RecordResult("empty", f"{what}に該当する事業は支援対象事業の一覧（R4.12時点）にありません（0件）。"
                                 f"（条件: {cond}）", rows=self.records.projects[:1], filters=filters)
-        if q.intent == "lookup" or (q.municipalities and q.intent is None):
+        if lookup or (q.municipalities and q.intent is None) or (
+                q.intent == "list" and q.attributes & {"year", "technologies"} and len(rows) <= LIST_LIMIT):
             lines = [self._describe_project(p, q) for p in rows]
             return RecordResult("answer", "\n".join(lines), rows=list(rows), filters=filters)
         n = len(rows)
@@ -218,13 +245,15 @@ class RecordsEngine:
             sel_years = {s.fiscal_year for s in self.records.selections}
             if not self._years_in_range(q, sel_years):
                 return RecordResult("abstain", "", filters=["年度: " + "、".join(year_label(r.year) for r in q.years)])
+            if q.years and not any(s.program_id in {p.program_id for p in progs} and _year_ok(s.fiscal_year, q.years)
+                                   for s in self.records.selections):
+                return RecordResult("abstain", "", filters=["年度: " + "、".join(year_label(r.year) for r in q.years)])
             for p in progs:
                 sels = [s for s in self.records.selections
                         if s.program_id == p.program_id and _year_ok(s.fiscal_year, q.years)]
                 if not sels:
-                    if q.years:
-                        lines.append(f"{p.program_name}（{p.ministry}）: "
-                                     + "、".join(year_label(r.year) for r in q.years) + "の選定数の記載はありません。")
+                    lines.append(f"{p.program_name}（{p.ministry}）: "
+                                 + "、".join(year_label(r.year) for r in q.years) + "の選定数の記載はありません。")
                     continue
                 total = sum(s.count for s in sels)
                 detail = "、".join(f"{s.fiscal_year_label}: {s.count}事業" for s in sels)
@@ -255,7 +284,7 @@ class RecordsEngine:
             kpis = [k for k in kpis if _year_ok(k.deadline_fy, q.years)]
         filt = []
         if q.years:
-            filt.append("期限: " + "、".join(f"{r.year}年度" + {"eq": "", "until": "まで", "since": "以降"}[r.bound]
+            filt.append("期限: " + "、".join(f"{r.year}年度" + _BOUND_TEXT.get(r.bound, "")
                                             for r in q.years))
         if not kpis:
             if q.years and not q.kpi_ids:
@@ -271,8 +300,8 @@ class RecordsEngine:
 
     # -- events --------------------------------------------------------------------------------
     def _events(self, q: RecordQuery) -> RecordResult:
-        mini = "ミニ" in q.text or "mini" in q.text.casefold()
-        events: list[Event] = [e for e in self.records.events if ("ミニ" in e.kind) == mini]
+        kind = q.event_kind or "シンポジウム"
+        events: list[Event] = [e for e in self.records.events if e.kind == kind]
         if q.years:
             events = [e for e in events if _year_ok(_event_fy(e), q.years)]
         if not events:

@@ -22,7 +22,7 @@ def _lcs(a: str, b: str) -> str:
 def _distinctive(s: str) -> str:
     for w in GENERIC_NAME_WORDS:
         s = s.replace(w, "")
-    return s
+    return re.sub(r"[ぁ-ん]", "", s)  # particles (の, ための) identify nothing
 
 
 def match_programs(text: str, programs: list[Program]) -> list[str]:

@@ -28,14 +28,17 @@ YEAR_ATTR_CUES = ("採択年度", "選定年度", "何年度", "いつ", "年度
 TECH_ATTR_CUES = ("活用技術", "技術", "何を使", "technolog", "使って")
 FLAG_CUES = ("※", "道路局", "自動運転サービス導入支援", "road bureau")
 ENDED_CUES = ("支援終了", "支援が終", "支援満了", "満了", "終わる", "終了する", "終了した", "support end", "ends")
-ONGOING_CUES = ("支援中", "支援を受けて", "支援されて", "currently supported")
+ONGOING_CUES = ("支援中", "支援を受けて", "支援されて", "支援を実施中", "支援を実施している", "currently supported",
+                "supported in")
 BUDGET_CUES = ("予算", "budget", "億円")
 CONTACT_CUES = ("問合せ", "問い合わせ", "連絡先", "メールアドレス", "contact", "email", "窓口")
-SUPPORT_CUES = ("主な支援", "支援対象", "支援内容", "補助率", "何を支援")
+SUPPORT_CUES = ("主な支援", "支援内容", "何を支援")
 SUMMARY_CUES = ("概要", "目的", "どんな事業", "とは")
 KPI_CUES = ("kpi", "目標", "目指す", "期限", "target", "goal")
 SELECTION_CUES = ("選定数", "採択数", "選定され", "採択され", "選ばれ", "selected", "selections")
 EVENT_CUES = ("シンポジウム", "symposium", "ミニシンポ")
+FLAG_NEGATION = re.compile(r"(※|道路局|road bureau)[^。?]{0,12}?(ない|無い|なし|無し|以外|除く|not|without)")
+YEAR_SUPPORTED_AFTER = re.compile(r"^\s*(に|において|で)?\s*(支援中|支援を実施|支援を受け|支援され|supported)")
 FOLLOWUP_CUES = ("そのうち", "その中", "うち", "それ", "その", "では", "方は", "じゃあ", "なら", "は?",
                  "what about", "and in", "of those", "among them", "those")
 
@@ -51,6 +54,8 @@ class YearRef:
     text: str
     start: int
     bound: str = "eq"  # eq | until (まで/以前) | since (以降/から)
+    supported: bool = False  # "R4年度に支援中": the year of support, not of selection
+    until: int | None = None  # upper end when bound == "range"
 
 
 @dataclass
@@ -72,6 +77,7 @@ class RecordQuery:
     support_ends: bool | None = None
     attributes: set[str] = field(default_factory=set)  # year, technologies, budget, contact, ...
     kpi_ids: list[str] = field(default_factory=list)
+    event_kind: str | None = None  # シンポジウム | ミニシンポジウム
     followup: bool = False
 
     @property
@@ -81,16 +87,28 @@ class RecordQuery:
                     or self.support_ends is not None or self.unknown_places)
 
 
+_RANGE_SEP = re.compile(r"^\s*(~|-|から|to|–)\s*$")
+
+
 def _year_refs(text: str) -> list[YearRef]:
-    refs = []
-    for y in find_years(text):
+    refs: list[YearRef] = []
+    years = find_years(text)
+    for i, y in enumerate(years):
+        # "R1~R4年度" / "2019年度から2022年度": a range, not two single years.
+        if i + 1 < len(years) and _RANGE_SEP.match(text[y.end:years[i + 1].start]):
+            refs.append(YearRef(y.year, y.text, y.start, "since"))
+            continue
+        if refs and refs[-1].bound == "since" and i > 0 and _RANGE_SEP.match(text[years[i - 1].end:y.start]):
+            refs[-1] = YearRef(refs[-1].year, refs[-1].text, refs[-1].start, "range", until=y.year)
+            continue
         tail = text[y.end:y.end + 4]
         bound = "eq"
         if re.match(r"\s*(まで|以前|までに)", tail):
             bound = "until"
         elif re.match(r"\s*(以降|から)", tail):
             bound = "since"
-        refs.append(YearRef(y.year, y.text, y.start, bound))
+        supported = bool(YEAR_SUPPORTED_AFTER.match(text[y.end:y.end + 12]))
+        refs.append(YearRef(y.year, y.text, y.start, bound, supported))
     return refs
 
 
@@ -124,7 +142,7 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
     q.programs = programs_of(raw)
     q.kpi_ids = kpis_of(raw)
     if has(raw, FLAG_CUES):
-        q.mlit_flag = True
+        q.mlit_flag = not FLAG_NEGATION.search(raw)
     if has(raw, ENDED_CUES):
         q.support_ends = True
     elif has(raw, ONGOING_CUES) and has(raw, ("終了しない", "継続中", "続く")):
@@ -146,6 +164,11 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
     if has(raw, ("プログラム", "内容", "programme", "program of")):
         q.attributes.add("program")
 
+    if has(raw, ("ミニシンポ", "mini-symposium", "mini symposium")):
+        q.event_kind = "ミニシンポジウム"
+    elif has(raw, EVENT_CUES):
+        q.event_kind = "シンポジウム"
+
     # Intent.
     if has(raw, COMPARE_CUES) and (len(q.years) > 1 or len(q.programs) > 1 or len(q.prefectures) > 1
                                    or len(q.technologies) > 1):
@@ -156,17 +179,20 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
         q.intent = "count"
     elif has(raw, LIST_CUES):
         q.intent = "list"
-    elif q.municipalities and (q.attributes & {"year", "technologies", "flag"}):
+    if q.intent in (None, "list") and (q.municipalities or q.unknown_places) and (
+            q.attributes & {"year", "technologies", "flag"}):
         q.intent = "lookup"
 
     # Domain.
     if has(raw, EVENT_CUES):
         q.domain = "events"
-    elif has(raw, KPI_CUES) or (q.kpi_ids and not q.has_project_filters and not q.programs):
+    elif has(raw, KPI_CUES) or (q.kpi_ids and not has(raw, PROJECT_CUES) and not q.programs):
         q.domain = "kpis"
-    elif q.programs or (q.attributes & {"budget", "contact", "support"} and not q.municipalities):
+    elif q.has_project_filters:
+        q.domain = "projects"
+    elif q.programs or (q.attributes & {"budget", "contact", "support", "summary"}):
         q.domain = "programs"
-    elif q.has_project_filters or has(raw, PROJECT_CUES):
+    elif has(raw, PROJECT_CUES):
         q.domain = "projects"
     q.followup = has(raw, FOLLOWUP_CUES) and len(raw) <= 30
     return q

@@ -1,0 +1,390 @@
+"""Build or update the index: load → chunk → tokenize → embed (only what is new) → write → swap.
+
+Incremental: chunks of unchanged files are reused with their tokens and vectors; a changed file
+is re-chunked and only chunks whose id (sha256 of source, locator, text) is new are embedded. A
+different embedding model (id or checksum), passage prefix or chunker version rebuilds all.
+The new version is written in its own directory and served only after ``CURRENT`` is switched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from assistant.config import Settings
+from assistant.index import chroma as chroma_mod
+from assistant.index import store
+from assistant.index.bm25 import BM25Index
+from assistant.ingest.chunking import CHUNKER_VERSION, ChunkConfig, chunk_document
+from assistant.ingest.loaders import LoadWarning, corpus_files, load_documents, relative_source, warn_stderr
+from assistant.tokenize import tokenize_many, tokenizer_id
+from assistant.types import Chunk
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class BuildReport:
+    mode: str  # noop | incremental | full
+    reason: str
+    version: str | None = None
+    documents: int = 0
+    chunks: int = 0
+    record_chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    embedded: int = 0  # chunks embedded by this build
+    reused: int = 0  # chunks whose vectors came from the previous version
+    warnings: list[LoadWarning] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        secs = sum(self.timings.values())
+        if self.mode == "noop":
+            return f"index up to date ({self.chunks} chunks, version {self.version}); {secs:.2f}s"
+        return (f"index {self.mode} build ({self.reason}): {self.documents} documents, {self.chunks} chunks "
+                f"({self.record_chunks} from records); files added {len(self.added)}, changed "
+                f"{len(self.changed)}, removed {len(self.removed)}; re-embedded {self.embedded} chunks, "
+                f"reused {self.reused}; version {self.version}; {secs:.2f}s")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def default_embedder(settings: Settings) -> Any:
+    from assistant.embeddings import get_embedder
+
+    return get_embedder(settings)
+
+
+def embedding_identity(embedder: Any, settings: Settings) -> dict[str, Any]:
+    return {"model_id": str(getattr(embedder, "model_id", type(embedder).__name__)),
+            "checksum": str(getattr(embedder, "checksum", "")),
+            "passage_prefix": getattr(embedder, "passage_prefix", settings.passage_prefix)}
+
+
+def compat_key(embedding: dict[str, Any], cfg: ChunkConfig) -> dict[str, Any]:
+    """What must be equal for a previous version's chunks and vectors to be reused."""
+    return {"format": store.FORMAT_VERSION, "chunker_version": CHUNKER_VERSION,
+            "chunk_config": {"max_chars": cfg.max_chars, "min_chars": cfg.min_chars},
+            "embedding": embedding}
+
+
+def chroma_target(settings: Settings) -> dict[str, Any]:
+    return {"mode": "http" if settings.chroma_url else "persistent", "url": settings.chroma_url,
+            "collection_prefix": chroma_mod.collection_prefix(settings)}
+
+
+@dataclass
+class _Previous:
+    version: str
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    vectors: np.ndarray
+
+
+def _load_previous(root: Path) -> _Previous | None:
+    version = store.current_version(root)
+    if version is None:
+        return None
+    vdir = root / version
+    manifest = store.read_manifest(vdir)
+    chunks, tokens = store.read_chunks(vdir)
+    return _Previous(version, manifest, chunks, tokens, store.read_vectors(vdir, len(chunks)))
+
+
+def _scan(settings: Settings) -> tuple[dict[str, Path], dict[str, str], dict[str, str]]:
+    """(source -> path of document files, source -> sha256 of documents, of records files)."""
+    root = settings.root
+    doc_paths = {relative_source(p, root): p for p in corpus_files(settings.documents_path)}
+    doc_hashes = {s: sha256_file(p) for s, p in doc_paths.items()}
+    rec_hashes = {relative_source(p, root): sha256_file(p) for p in corpus_files(settings.records_path)
+                  if p.suffix.lower() in (".csv", ".tsv")}
+    return doc_paths, doc_hashes, rec_hashes
+
+
+def _record_chunks(settings: Settings) -> tuple[list[Chunk], str]:
+    """Chunks of the records tables (one per row), or [] with a reason when unavailable."""
+    try:
+        from assistant.records.load import load_records
+        from assistant.records.render import record_chunks
+    except ImportError as e:
+        return [], f"records module unavailable ({e})"
+    if not settings.records_path.is_dir():
+        return [], f"no records folder {settings.records_path}"
+    try:
+        records = load_records(settings.records_path)
+        chunks = list(record_chunks(records))
+    except Exception as e:  # the documents are still indexed
+        return [], f"records not loaded ({type(e).__name__}: {e})"
+    problems = getattr(records, "problems", [])
+    note = f"{len(problems)} record problems (see `assistant records validate`)" if problems else "ok"
+    return [_tag(c, "records") for c in chunks], note
+
+
+def _tag(c: Chunk, origin: str) -> Chunk:
+    return Chunk(c.id, c.doc_id, c.source, c.text, c.locator, {**c.meta, "origin": origin})
+
+
+def _dedupe(chunks: list[Chunk], tokens: list[list[str] | None]) -> tuple[list[Chunk], list[list[str] | None]]:
+    seen: set[str] = set()
+    out_c, out_t = [], []
+    for c, t in zip(chunks, tokens, strict=True):
+        if c.id not in seen:
+            seen.add(c.id)
+            out_c.append(c)
+            out_t.append(t)
+    return out_c, out_t
+
+
+def _embed(embedder: Any, texts: list[str], batch: int, progress: bool) -> np.ndarray:
+    out: list[list[float]] = []
+    with tqdm(total=len(texts), desc="embedding", unit="chunk", file=sys.stderr,
+              disable=not progress or not texts, leave=False) as bar:
+        for s in range(0, len(texts), batch):
+            out.extend(embedder.embed_documents(texts[s:s + batch]))
+            bar.update(len(texts[s:s + batch]))
+    return np.asarray(out, dtype=np.float32)
+
+
+def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = False,
+                progress: bool = True, cfg: ChunkConfig | None = None) -> BuildReport:
+    """Build or update the index under ``settings.index_path``; returns what was done."""
+    cfg = cfg or ChunkConfig()
+    root = settings.index_path
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    with store.build_lock(root):
+        embedder = embedder if embedder is not None else default_embedder(settings)
+        ident = embedding_identity(embedder, settings)
+        key = compat_key(ident, cfg)
+        prev: _Previous | None = None
+        reason = "rebuild requested" if rebuild else "first build"
+        if not rebuild:
+            try:
+                prev = _load_previous(root)
+            except store.IndexCorrupted as e:
+                log(f"warning: {e}; rebuilding from scratch")
+                reason = "previous index unreadable"
+        if prev is not None and prev.manifest.get("compat") != key:
+            reason = "embedding model, chunker or settings changed"
+            log(f"{reason}: rebuilding everything")
+            prev = None
+        doc_paths, doc_hashes, rec_hashes = _scan(settings)
+        timings["scan"] = time.perf_counter() - t0
+
+        prev_files: dict[str, dict[str, Any]] = prev.manifest.get("files", {}) if prev else {}
+        cur_files = {**{s: {"sha256": h, "kind": "documents"} for s, h in doc_hashes.items()},
+                     **{s: {"sha256": h, "kind": "records"} for s, h in rec_hashes.items()}}
+        added = sorted(s for s in cur_files if s not in prev_files)
+        changed = sorted(s for s in cur_files if s in prev_files and prev_files[s]["sha256"] != cur_files[s]["sha256"])
+        removed = sorted(s for s in prev_files if s not in cur_files)
+        records_module = _records_module_available()
+        if (prev is not None and not added and not changed and not removed
+                and prev.manifest.get("chroma") == chroma_target(settings)
+                and prev.manifest.get("tokenizer") == tokenizer_id()
+                and prev.manifest.get("records_module") == records_module):
+            for s, info in sorted(prev_files.items()):
+                if info.get("skipped"):
+                    warn_stderr(LoadWarning(s, info["skipped"]))
+            n_rec = sum(1 for c in prev.chunks if c.meta.get("origin") == "records")
+            return BuildReport("noop", "no corpus change", prev.version,
+                               documents=sum(1 for i in prev_files.values() if i["kind"] == "documents"
+                                             and not i.get("skipped")),
+                               chunks=len(prev.chunks), record_chunks=n_rec,
+                               timings={"total": time.perf_counter() - t0})
+        mode = "incremental" if prev is not None else "full"
+        if prev is not None:
+            reason = "corpus changed"
+
+        # 1. chunks: reuse those of unchanged files, chunk the rest.
+        t = time.perf_counter()
+        reuse_tokens = prev is not None and prev.manifest.get("tokenizer") == tokenizer_id()
+        prev_by_source: dict[str, list[int]] = {}
+        if prev is not None:
+            for i, c in enumerate(prev.chunks):
+                if c.meta.get("origin") == "documents":
+                    prev_by_source.setdefault(c.source, []).append(i)
+        chunks: list[Chunk] = []
+        tokens: list[list[str] | None] = []
+        warnings: list[LoadWarning] = []
+        files_out: dict[str, dict[str, Any]] = {}
+        for source in sorted(doc_paths):
+            info = dict(cur_files[source])
+            unchanged = prev is not None and source not in added and source not in changed
+            if unchanged and prev_files[source].get("skipped"):
+                info["skipped"] = prev_files[source]["skipped"]
+                warnings.append(LoadWarning(source, info["skipped"]))
+                warn_stderr(warnings[-1])
+            elif unchanged and source in prev_by_source:
+                idx = prev_by_source[source]
+                chunks += [prev.chunks[i] for i in idx]  # type: ignore[union-attr]
+                tokens += [prev.tokens[i] if reuse_tokens else None for i in idx]  # type: ignore[union-attr]
+                info["chunks"] = len(idx)
+            else:
+                docs, ws = load_documents([doc_paths[source]], settings.root)
+                warnings += ws
+                if ws:
+                    info["skipped"] = ws[0].reason
+                for d in docs:
+                    new = [_tag(c, "documents") for c in chunk_document(d, cfg)]
+                    chunks += new
+                    tokens += [None] * len(new)
+                    info["chunks"] = len(new)
+            files_out[source] = info
+        files_out.update({s: cur_files[s] for s in rec_hashes})
+        n_docs = sum(1 for s in doc_paths if not files_out[s].get("skipped"))
+
+        records_changed = prev is None or any(
+            s in rec_hashes or prev_files.get(s, {}).get("kind") == "records" for s in added + changed + removed
+        ) or prev.manifest.get("records_module") != records_module
+        if records_changed:
+            rec_chunks, note = _record_chunks(settings)
+            if note != "ok":
+                log(f"warning: {note}" + ("; indexing documents only" if not rec_chunks else ""))
+        else:
+            rec_chunks = [c for c in prev.chunks if c.meta.get("origin") == "records"]  # type: ignore[union-attr]
+            note = prev.manifest.get("records_note", "ok")  # type: ignore[union-attr]
+        chunks += rec_chunks
+        tokens += [None] * len(rec_chunks)
+        chunks, tokens = _dedupe(chunks, tokens)
+        if not chunks:
+            raise store.IndexMissing(f"nothing to index: no readable document under {settings.documents_path}")
+        timings["chunk"] = time.perf_counter() - t
+
+        # 2. tokens for BM25 (cached per chunk id when the tokenizer is unchanged).
+        t = time.perf_counter()
+        if reuse_tokens and prev is not None:
+            cached = {c.id: tk for c, tk in zip(prev.chunks, prev.tokens, strict=True)}
+            tokens = [tk if tk is not None else cached.get(c.id) for c, tk in zip(chunks, tokens, strict=True)]
+        todo = [i for i, tk in enumerate(tokens) if tk is None]
+        for i, tk in zip(todo, tokenize_many(chunks[i].text for i in todo), strict=True):
+            tokens[i] = tk
+        final_tokens: list[list[str]] = [tk or [] for tk in tokens]
+        timings["tokenize"] = time.perf_counter() - t
+
+        # 3. vectors: reuse by chunk id, embed only new chunks.
+        t = time.perf_counter()
+        cache: dict[str, int] = {c.id: i for i, c in enumerate(prev.chunks)} if prev is not None else {}
+        missing = [i for i, c in enumerate(chunks) if c.id not in cache]
+        if missing:
+            log(f"embedding {len(missing)} chunks with {ident['model_id']}")
+        new_vecs = _embed(embedder, [chunks[i].text for i in missing], settings.embedding_batch_size, progress)
+        dim = new_vecs.shape[1] if len(missing) else prev.vectors.shape[1]  # type: ignore[union-attr]
+        vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+        for j, i in enumerate(missing):
+            vectors[i] = new_vecs[j]
+        for i, c in enumerate(chunks):
+            if c.id in cache:
+                vectors[i] = prev.vectors[cache[c.id]]  # type: ignore[union-attr]
+        timings["embed"] = time.perf_counter() - t
+
+        # 4. write the new version, then switch the pointer.
+        t = time.perf_counter()
+        version = store.new_version()
+        vdir = root / version
+        vdir.mkdir(parents=True)
+        store.write_chunks(vdir, chunks, final_tokens)
+        store.write_vectors(vdir, vectors)
+        BM25Index.build(final_tokens).save(vdir / store.BM25_DIR)
+        cname = chroma_mod.collection_name(settings, version)
+        client = chroma_mod.make_client(settings, vdir / store.CHROMA_DIR)
+        try:
+            col = chroma_mod.create_collection(client, cname, embedder,
+                                               {"version": version, "model_id": ident["model_id"]})
+            with tqdm(total=len(chunks), desc="chroma", unit="chunk", file=sys.stderr,
+                      disable=not progress, leave=False) as bar:
+                chroma_mod.add_chunks(col, chunks, vectors, 1000, bar)
+            if col.count() != len(chunks):
+                raise RuntimeError(f"Chroma holds {col.count()} of {len(chunks)} chunks")
+        finally:
+            if not settings.chroma_url:
+                client.close()
+        manifest = {
+            "format": store.FORMAT_VERSION, "version": version, "compat": key,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tokenizer": tokenizer_id(),
+            "chroma": chroma_target(settings), "collection": cname, "dim": int(dim),
+            "files": files_out, "records_module": records_module, "records_note": note,
+            "counts": {"chunks": len(chunks), "documents": n_docs, "record_chunks": len(rec_chunks)},
+            "settings": {"embedding_model": settings.embedding_model, "collection": settings.collection,
+                         "config_hash": settings.config_hash()},
+        }
+        store.write_json(vdir / store.MANIFEST, manifest)
+        store.fsync_tree(vdir)
+        old = prev.version if prev is not None else _safe_current(root)
+        store.set_current(root, version)
+        keep = {version} | ({old} if old else set())
+        store.remove_versions(root, keep)
+        if settings.chroma_url:
+            _drop_old_collections(settings, keep)
+        timings["write"] = time.perf_counter() - t
+
+    embedded = len(missing)
+    return BuildReport(mode, reason, version, documents=n_docs, chunks=len(chunks),
+                       record_chunks=len(rec_chunks), added=added, changed=changed, removed=removed,
+                       embedded=embedded, reused=len(chunks) - embedded, warnings=warnings, timings=timings)
+
+
+def _records_module_available() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("assistant.records.render") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _safe_current(root: Path) -> str | None:
+    try:
+        return store.current_version(root)
+    except store.IndexCorrupted:
+        return None
+
+
+def _drop_old_collections(settings: Settings, keep: set[str]) -> None:
+    try:
+        client = chroma_mod.make_client(settings, None)
+        chroma_mod.drop_collections(client, chroma_mod.collection_prefix(settings),
+                                    {chroma_mod.collection_name(settings, v) for v in keep})
+    except Exception as e:  # old collections only waste space
+        log(f"warning: could not remove old Chroma collections: {e}")
+
+
+def index_command(settings: Settings, rebuild: bool = False, if_missing: bool = False,
+                  embedder: Any = None) -> int:
+    """``assistant index``: progress and warnings on stderr, the summary line on stdout."""
+    if if_missing and not rebuild:
+        try:
+            v = store.current_version(settings.index_path)
+        except store.IndexCorrupted as e:
+            log(f"error: {e}")
+            return 2
+        if v is not None:
+            log(f"index exists ({v}); skipping (--if-missing)")
+            return 0
+    try:
+        report = build_index(settings, embedder, rebuild=rebuild)
+    except store.IndexMissing as e:
+        log(f"error: {e}")
+        return 1
+    except store.IndexCorrupted as e:
+        log(f"error: {e}")
+        return 2
+    print(report.summary(), flush=True)
+    return 0

@@ -1,0 +1,136 @@
+"""Load the served index version once per process: chunks, BM25, metadata filters, Chroma."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.config import Settings
+from assistant.index import chroma as chroma_mod
+from assistant.index import store
+from assistant.index.bm25 import BM25Index
+from assistant.index.filters import MetaIndex
+from assistant.types import Chunk
+
+
+class IndexIncompatible(RuntimeError):
+    """The index was built with another embedding model than the one configured."""
+
+
+@dataclass
+class IndexHandle:
+    """Everything a query needs, for one index version."""
+
+    settings: Settings
+    version: str
+    directory: Path
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    bm25: BM25Index
+    meta: MetaIndex
+    collection: Any
+    embedder: Any
+    client: Any = None
+    position: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.position = {c.id: i for i, c in enumerate(self.chunks)}
+        self.ids = [c.id for c in self.chunks]
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        i = self.position.get(chunk_id)
+        return None if i is None else self.chunks[i]
+
+    def mask(self, filters: dict[str, Any] | None) -> np.ndarray | None:
+        return self.meta.mask(filters)
+
+
+_LOCK = threading.Lock()
+_CACHE: dict[tuple[Any, ...], IndexHandle] = {}
+
+
+def _check_embedder(manifest: dict[str, Any], embedder: Any, vdir: Path) -> None:
+    want = manifest.get("compat", {}).get("embedding", {})
+    have_id = str(getattr(embedder, "model_id", type(embedder).__name__))
+    have_sum = str(getattr(embedder, "checksum", ""))
+    if want.get("model_id") != have_id or want.get("checksum") != have_sum:
+        raise IndexIncompatible(
+            f"the index at {vdir} was built with {want.get('model_id')} ({want.get('checksum')}), "
+            f"but the configured embedder is {have_id} ({have_sum}); run `assistant index`")
+
+
+def open_version(settings: Settings, version: str, embedder: Any) -> IndexHandle:
+    """Open one version directory (raises IndexCorrupted with a rebuild hint on damage)."""
+    vdir = settings.index_path / version
+    manifest = store.read_manifest(vdir)
+    _check_embedder(manifest, embedder, vdir)
+    chunks, _tokens = store.read_chunks(vdir)
+    expected = manifest.get("counts", {}).get("chunks")
+    if expected != len(chunks):
+        raise store.rebuild_hint(vdir, f"{store.CHUNKS} has {len(chunks)} chunks, manifest says {expected}")
+    try:
+        bm25 = BM25Index.load(vdir / store.BM25_DIR, len(chunks))
+    except Exception as e:
+        raise store.rebuild_hint(vdir, f"bad BM25 index: {type(e).__name__}: {e}") from e
+    if manifest.get("chroma", {}).get("mode") != ("http" if settings.chroma_url else "persistent"):
+        raise IndexIncompatible(f"the index at {vdir} was built for another Chroma mode "
+                                f"({manifest.get('chroma')}); run `assistant index`")
+    try:
+        client = chroma_mod.make_client(settings, vdir / store.CHROMA_DIR)
+        collection = chroma_mod.get_collection(client, manifest["collection"], embedder)
+        count = collection.count()
+    except Exception as e:
+        if settings.chroma_url and _is_connection_error(e):
+            raise RuntimeError(f"cannot reach the Chroma server at {settings.chroma_url}: {e}") from e
+        raise store.rebuild_hint(vdir, f"Chroma collection unreadable: {type(e).__name__}: {e}") from e
+    if count != len(chunks):
+        raise store.rebuild_hint(vdir, f"Chroma holds {count} chunks, expected {len(chunks)}")
+    return IndexHandle(settings, version, vdir, manifest, chunks, bm25, MetaIndex(chunks), collection,
+                       embedder, client)
+
+
+def _is_connection_error(e: Exception) -> bool:
+    name = type(e).__name__.lower()
+    return "connect" in name or "connection" in str(e).lower()
+
+
+def load_index(settings: Settings | None = None, embedder: Any = None) -> IndexHandle:
+    """The handle of the version ``CURRENT`` names, loaded once per process and version.
+
+    Raises IndexMissing (run ``assistant index``), IndexCorrupted (run ``assistant index --rebuild``)
+    or IndexIncompatible. A rebuilt index is picked up on the next call.
+    """
+    if settings is None:
+        from assistant.config import get_settings
+
+        settings = get_settings()
+    root = settings.index_path
+    version = store.current_version(root)
+    if version is None:
+        raise store.IndexMissing(f"no index at {root}; run `assistant index` first")
+    key = (str(root.resolve()), settings.chroma_url, settings.collection,
+           "default" if embedder is None else id(embedder))
+    with _LOCK:
+        h = _CACHE.get(key)
+        if h is not None and h.version == version:
+            return h
+        if embedder is None:
+            from assistant.embeddings import get_embedder
+
+            embedder = h.embedder if h is not None else get_embedder(settings)
+        h = open_version(settings, version, embedder)
+        _CACHE[key] = h
+        return h
+
+
+def clear_cache() -> None:
+    """Forget loaded handles (tests; after deleting an index directory)."""
+    with _LOCK:
+        _CACHE.clear()

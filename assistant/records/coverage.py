@@ -1,0 +1,77 @@
+"""Does the records query explain the whole question?
+
+A question like 「支援終了の通知はいつ行われる？」 mentions the end of support (a records filter) but
+asks about a notification the records do not hold. Words of the question that are neither
+record vocabulary nor query cue words are "unexplained"; such a question goes to the documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from assistant.records import query as cues
+from assistant.records.load import RecordSet
+
+#: Generic words of record questions (besides the cue lists in ``query``), as plain text.
+GENERIC_WORDS = """
+事業 自治体 団体 年度 年 採択 選定 選ぶ 選ばれる 技術 活用 主 主な 使う 使用 利用 導入 数 件 件数 何 幾つ いくつ 幾ら
+どこ 何処 どれ どの 一覧 教える 支援 支援中 中 対象 うち 内 合計 全部 全て すべて 挙げる 多い 少ない 最も 一番 名 人
+箇所 か所 実施 其の 其れ 居る 有る 為る 成る 付く 市 町 村 県 都 府 道 区 計 全 各 該当 する いる ある なる 持つ
+載る 掲載 記載 リスト 表 もの 物 所 どちら 方 場合 とき 時 関係 取り組む 取組 ところ 及び 並びに また 又 それぞれ
+ください 下さい 知る 知れる 分かる 解る 見る 聞く 何件 何事業 何団体 国 政府 府省 省庁 予定 最新 現在 時点 点
+両方 両 いずれ 都道府県 単独 共同 連名 限る 毎 ごと 額 予算額 金額 人数 参加 参加者 内訳 会場 開催 開催日
+日 目 日目 比較 比較表 高める 目途 目処 technology technologies 部局 所管 担当 省 局 名称 名前 正式 略称 順 順番 ランキング 上位 以上 以下 未満 超 含む 含まれる
+で に は が を の と も へ や か な だ です ます でしょう ください
+how many much which what who where when is are was were the a an of in on for to do does did use uses used using
+project projects municipality municipalities selected selection year years fiscal fy list all and or by with there
+their its it that those these them each per total number count tell me please show give name names
+held attended people person participants mark marked carry carries first second day days both under
+program programme programs ministry ministries budget target targets deadline goal
+"""
+
+
+class CoverageChecker:
+    """Finds question words that the records query cannot account for."""
+
+    def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]]) -> None:
+        self.tokenize = tokenize
+        texts: list[str] = [GENERIC_WORDS]
+        for name in dir(cues):
+            value = getattr(cues, name)
+            if name.endswith("_CUES") and isinstance(value, tuple):
+                texts.extend(value)
+        texts += [p.entry for p in records.projects] + [p.prefecture for p in records.projects]
+        texts += [t for p in records.projects for t in p.technologies]
+        texts += [p.program_name for p in records.programs] + [p.ministry for p in records.programs]
+        self.explained = self._vocab(texts)
+        # Words explained only when the question is about that table.
+        self.by_domain: dict[str, set[str]] = {
+            "programs": self._vocab([f"{p.bureau} {p.contact}" for p in records.programs]),
+            "kpis": self._vocab([f"{k.name} {k.unit} {k.section}" for k in records.kpis]),
+            "events": self._vocab([f"{e.kind} {e.place}" for e in records.events]),
+        }
+
+    def _vocab(self, texts: Iterable[str]) -> set[str]:
+        out: set[str] = set()
+        for t in texts:
+            out.update(self._toks(t))
+            out.update(w.casefold() for w in t.split())
+        return out
+
+    def _toks(self, text: str) -> Iterable[str]:
+        return (t for t in self.tokenize(text) if t)
+
+    def unexplained(self, text: str, domain: str | None = None, matched_spans: Iterable[str] = ()) -> list[str]:
+        """Content tokens of ``text`` not covered by records vocabulary, cues or matched entities."""
+        extra = self.by_domain.get(domain or "", set())
+        t = text
+        for m in matched_spans:
+            t = t.replace(m, " ")
+        out: list[str] = []
+        for tok in self._toks(t):
+            if tok in self.explained or tok in extra or re.fullmatch(r"[0-9.%/]+|[ぁ-ん]|[a-z]|[^\w]+", tok):
+                continue
+            if tok not in out:
+                out.append(tok)
+        return out
