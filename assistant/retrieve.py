@@ -108,6 +108,7 @@ class HybridRetriever(BaseRetriever):
 
     settings: Settings
     embedder: Any = None  # None: assistant.embeddings.get_embedder(settings)
+    index: IndexHandle | None = None  # None: the served version, reloaded after a rebuild
     k: int | None = None
     filters: dict[str, Any] | None = None
     retrievers: tuple[str, ...] = RETRIEVERS
@@ -120,10 +121,19 @@ class HybridRetriever(BaseRetriever):
             settings = get_settings()
         return cls(settings=settings, embedder=embedder, **kw)
 
+    @classmethod
+    def from_handle(cls, handle: IndexHandle, settings: Settings | None = None, **kw: Any) -> HybridRetriever:
+        """A retriever pinned to one loaded index version."""
+        return cls(settings=settings or handle.settings, embedder=handle.embedder, index=handle, **kw)
+
     @property
     def handle(self) -> IndexHandle:
-        """The served index (reloaded when ``assistant index`` switched versions)."""
-        return load_index(self.settings, self.embedder)
+        """The pinned handle, else the served index (reloaded when ``assistant index`` switched)."""
+        return self.index if self.index is not None else load_index(self.settings, self.embedder)
+
+    def chunks(self) -> list[Chunk]:
+        """Every indexed chunk, in index order."""
+        return self.handle.chunks
 
     def search(self, query: str, k: int | None = None, filters: dict[str, Any] | None = None) -> list[Hit]:
         s = self.settings

@@ -1,6 +1,8 @@
 """Chroma access: a local ``PersistentClient`` or, with ``settings.chroma_url``, an ``HttpClient``.
 
-Each index version has its own collection (``<collection>-<index path hash>-<version>``); the
+Locally each index version has its own Chroma directory holding one collection named
+``settings.collection``; on a server each version has its own collection
+(``<collection>-<index path hash>-<version>``) and the pointer file says which one is served. The
 embedding function is always passed explicitly (Chroma's default one downloads a model), and
 vectors are computed by us and handed to Chroma, so Chroma never embeds on its own.
 """
@@ -44,7 +46,7 @@ def collection_prefix(settings: Settings) -> str:
 
 
 def collection_name(settings: Settings, version: str) -> str:
-    return collection_prefix(settings) + version
+    return collection_prefix(settings) + version if settings.chroma_url else settings.collection
 
 
 def embedding_function(embedder: Any) -> Any:
@@ -112,10 +114,10 @@ def _EmbedderFunction(embedder: Any) -> Any:  # noqa: N802 (factory shaped like 
 
 
 def flat_meta(c: Chunk) -> dict[str, str | int | float | bool]:
-    """Chroma accepts scalar metadata only: lists are joined with ``|``; raw text is left out."""
+    """Chroma accepts scalar metadata only: lists are joined with ``|``; the body text is left out."""
     out: dict[str, str | int | float | bool] = {"source": c.source, "locator": c.locator, "doc_id": c.doc_id}
     for k, v in c.meta.items():
-        if k in ("raw", "table_header") or v is None:
+        if k in ("body", "table_header") or v is None:
             continue
         if isinstance(v, bool | int | float | str):
             out[k] = v

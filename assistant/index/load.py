@@ -130,6 +130,21 @@ def load_index(settings: Settings | None = None, embedder: Any = None) -> IndexH
         return h
 
 
+def open_chroma_client(settings: Settings) -> Any:
+    """A Chroma client on the served version (its collection: ``served_collection_name``)."""
+    version = store.current_version(settings.index_path)
+    if version is None:
+        raise store.IndexMissing(f"no index at {settings.index_path}; run `assistant index` first")
+    return chroma_mod.make_client(settings, settings.index_path / version / store.CHROMA_DIR)
+
+
+def served_collection_name(settings: Settings) -> str:
+    version = store.current_version(settings.index_path)
+    if version is None:
+        raise store.IndexMissing(f"no index at {settings.index_path}; run `assistant index` first")
+    return chroma_mod.collection_name(settings, version)
+
+
 def clear_cache() -> None:
     """Forget loaded handles (tests; after deleting an index directory)."""
     with _LOCK:

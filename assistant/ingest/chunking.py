@@ -9,7 +9,7 @@
   repeats the header. Locator ``… > 表 (first row〜last row)``.
 * PDF pages (``doc.meta['pages']``) become ``p.N`` locators.
 
-``chunk.meta['raw']`` is a contiguous, exact substring of ``doc.text`` (no prefix, no repeated
+``chunk.meta["body"]`` is a contiguous, exact substring of ``doc.text`` (no prefix, no repeated
 header) with its offsets in ``meta['start']``/``meta['end']``, so citation quotes can be taken
 from it verbatim.
 """
@@ -152,7 +152,7 @@ class _Chunker:
         if n:
             cid = chunk_id(self.doc.source, locator, f"{text}\n#{n}")
         meta: dict[str, Any] = dict(self.base_meta)
-        meta.update({"raw": body, "start": raw.start, "end": raw.end, "heading_path": list(path)})
+        meta.update({"body": body, "start": raw.start, "end": raw.end, "heading_path": list(path)})
         if page is not None:
             meta["page"] = page
         years = sorted({y.year for y in find_years(text)})
