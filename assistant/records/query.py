@@ -39,7 +39,7 @@ SELECTION_CUES = ("選定数", "採択数", "選定され", "採択され", "選
 EVENT_CUES = ("シンポジウム", "symposium", "ミニシンポ")
 FLAG_NEGATION = re.compile(r"(※|道路局|road bureau)[^。?]{0,12}?(ない|無い|なし|無し|以外|除く|not|without)")
 YEAR_SUPPORTED_AFTER = re.compile(r"^\s*(に|において|で)?\s*(支援中|支援を実施|支援を受け|支援され|supported)")
-FOLLOWUP_CUES = ("そのうち", "その中", "うち", "それ", "その", "では", "方は", "じゃあ", "なら", "は?",
+FOLLOWUP_CUES = ("そのうち", "その中", "うち", "それ", "その", "では", "方は", "じゃあ", "なら", "限ると",
                  "what about", "and in", "of those", "among them", "those")
 
 
