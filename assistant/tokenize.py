@@ -75,3 +75,42 @@ def tokenize(text: str) -> list[str]:
 def tokenize_many(texts: Iterable[str]) -> list[list[str]]:
     tok = get_tokenizer()
     return [tok.tokens(t) for t in texts]
+
+
+#: Part-of-speech (first level) of words that carry the content of a question.
+CONTENT_POS = frozenset({"名詞", "接尾辞", "形状詞"})
+
+
+def content_terms(text: str) -> list[str]:
+    """Content words (nouns, noun suffixes, adjectival nouns) of ``text``, normalized like BM25 tokens.
+
+    ASCII words keep their spelling (Sudachi would transliterate ``period`` to katakana).
+    """
+    tok = get_tokenizer()
+    t = normalize_text(text)
+    out: list[str] = []
+    with tok._lock:
+        for piece in tok._pieces(t):
+            for m in tok._tok.tokenize(piece):
+                surface = m.surface()
+                if surface.isascii() and surface.strip().isalnum():
+                    out.append(surface.strip().casefold())
+                elif m.part_of_speech()[0] in CONTENT_POS:
+                    form = m.normalized_form().strip().casefold()
+                    if form:
+                        out.append(form)
+    return out
+
+
+def morphemes(text: str) -> list[tuple[str, str, str]]:
+    """(surface, normalized form, first-level part of speech) of each morpheme of ``text``."""
+    tok = get_tokenizer()
+    t = normalize_text(text)
+    out: list[tuple[str, str, str]] = []
+    with tok._lock:
+        for piece in tok._pieces(t):
+            for m in tok._tok.tokenize(piece):
+                s = m.surface()
+                form = s.strip().casefold() if s.isascii() else m.normalized_form().strip().casefold()
+                out.append((s, form, m.part_of_speech()[0]))
+    return out

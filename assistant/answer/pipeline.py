@@ -53,20 +53,20 @@ class Assistant:
     def retriever(self):
         if self._retriever is not None:
             return self._retriever
-        from assistant.retrieve import HybridRetriever, load_index
+        from assistant.retrieve import HybridRetriever
 
-        handle = load_index(self.settings, embedder=self._embedder)
-        return HybridRetriever.from_handle(handle, self.settings)
+        return HybridRetriever.from_settings(self.settings, embedder=self._embedder)
 
     @cached_property
     def extractor(self) -> Extractor:
-        from assistant.tokenize import tokenize
+        from assistant.tokenize import content_terms, morphemes
 
         df: Counter[str] = Counter()
         chunks = list(self.retriever.chunks())
         for c in chunks:
-            df.update(set(tokenize(c.meta.get("body") or c.text)))
-        return Extractor(tokenize, lambda t: df.get(t, 0), len(chunks), self.settings.abstain_threshold)
+            df.update(set(content_terms(c.text)))
+        return Extractor(content_terms, lambda t: df.get(t, 0), len(chunks), self.settings.abstain_threshold,
+                         morphemes=morphemes)
 
     def warm_up(self) -> None:
         """Load everything now (the UI and batch runs call this once at start)."""
@@ -83,6 +83,7 @@ class Assistant:
                           "入力してください。", route="error", meta={"error": "too_long"})
         history = [h for h in (clean_question(h)[: self.settings.max_question_chars] for h in history or []) if h]
         rq, retrieval_text = resolve(self.engine, q, history)
+        context = " ".join(history) if retrieval_text != q else ""
         unexplained = self.engine.unexplained(q, rq)
         result = None if unexplained else self.engine.run(rq)
         if result is not None:
@@ -90,7 +91,7 @@ class Assistant:
             if ans.abstained:
                 ans = self._abstain(q, retrieval_text, reason="records", filters=result.filters)
         else:
-            ans = self._documents(q, retrieval_text)
+            ans = self._documents(q, retrieval_text, context)
             ans.meta["unexplained"] = unexplained
         ans.question = question
         ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
@@ -98,14 +99,15 @@ class Assistant:
         return ans
 
     def _search(self, text: str) -> list[Hit]:
-        return self.retriever.search(text, k=self.settings.top_k)
+        """Document passages only: record rows were already asked through the records engine."""
+        return self.retriever.search(text, k=self.settings.top_k, filters={"kind": "document"})
 
-    def _documents(self, question: str, retrieval_text: str) -> Answer:
+    def _documents(self, question: str, retrieval_text: str, context: str = "") -> Answer:
         hits = self._search(retrieval_text)
         retrieved = [{"source": h.chunk.source, "text": h.chunk.text, "locator": h.chunk.locator} for h in hits]
         missing = self.extractor.missing_terms(question)
-        found = None if missing else self.extractor.answer(retrieval_text, hits, self.sources.text,
-                                                           self.sources.title)
+        found = None if missing else self.extractor.answer(question, hits, self.sources.text,
+                                                           self.sources.title, context=context)
         if found is None:
             ans = self._abstain(question, retrieval_text, reason="missing_terms" if missing else "low_coverage",
                                 hits=hits, missing=missing)

@@ -90,12 +90,15 @@ class Vocabulary:
         taken = [False] * len(t)
         terms: list[Term] = []
 
-        def claim(kind: str, table: dict[str, str], ascii_words: bool = False) -> None:
+        def claim(kind: str, table: dict[str, str], ascii_words: bool = False, stem: bool = False) -> None:
             for surface in sorted(table, key=len, reverse=True):
                 key = surface.casefold()
                 for m in re.finditer(re.escape(key), low):
                     s, e = m.span()
                     if any(taken[s:e]):
+                        continue
+                    # A stem glued to 市町村区 is part of another place name (京都 in 京都市).
+                    if stem and e < len(low) and low[e] in "市町村区都道府県":
                         continue
                     if ascii_words and re.fullmatch(r"[a-z0-9 /]+", key):
                         if (s > 0 and low[s - 1].isascii() and low[s - 1].isalnum()) or (
@@ -108,8 +111,8 @@ class Vocabulary:
 
         claim("municipality", self.municipalities)
         claim("prefecture", self.prefectures)
-        claim("prefecture", self.prefecture_stems)
-        claim("municipality", self.municipality_stems)
+        claim("prefecture", self.prefecture_stems, stem=True)
+        claim("municipality", self.municipality_stems, stem=True)
         claim("technology", self.technologies, ascii_words=True)
         # Unknown place names (札幌市, 渋谷区): kanji/kana run ending in 市町村区, not generic.
         for m in re.finditer(r"([一-龥ぁ-んァ-ヶ々]{1,6}?)(市|町|村|区)(?![一-龥])", t):
