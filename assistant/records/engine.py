@@ -181,7 +181,10 @@ class RecordsEngine:
         if lookup or (q.municipalities and q.intent is None) or (
                 q.intent == "list" and q.attributes & {"year", "technologies"} and len(rows) <= LIST_LIMIT):
             lines = [self._describe_project(p, q) for p in rows]
-            return RecordResult("answer", "\n".join(lines), rows=list(rows), filters=filters)
+            if not (lookup and q.municipalities):  # a filtered list: say how many first
+                lines.insert(0, f"支援対象事業の一覧（R4.12時点）で、{cond}に該当する事業は{len(rows)}件です。")
+            return RecordResult("answer", "\n".join(lines), rows=list(rows), numbers=[str(len(rows))],
+                                filters=filters)
         n = len(rows)
         head = f"支援対象事業の一覧（R4.12時点）で、{cond}に該当する事業は{n}件です。"
         extra = self._selection_note(q)
