@@ -143,6 +143,13 @@ def build_assistant(settings: Settings, pipeline: str = "default") -> Asker:
         from assistant.answer.naive import NaiveAssistant
 
         return NaiveAssistant(settings)
-    if pipeline != "default":
+    if pipeline not in ("default", "llm"):
         raise ValueError(f"unknown pipeline: {pipeline}")
+    llm_configured = bool(settings.llm_base_url and settings.llm_model)
+    if pipeline == "llm" and not llm_configured:
+        raise ValueError("pipeline 'llm' needs ASSISTANT_LLM_BASE_URL and ASSISTANT_LLM_MODEL")
+    if llm_configured:  # opt-in generative answers, checked by the grounding guard
+        from assistant.answer.llm import LLMAssistant, make_chat_model
+
+        return LLMAssistant(Assistant(settings), make_chat_model(settings))
     return Assistant(settings)
