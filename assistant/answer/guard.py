@@ -49,6 +49,12 @@ _DATE = re.compile(r"(?<![0-9])[0-9]{1,2}月[0-9]{1,2}日")
 _COUNTERS = ("か所|カ所|ヶ所|箇所|件|人|名|年|か月|ヶ月|カ月|月|日|回|団体|事業|自治体|地域|社|個|つ|円|倍|割|"
              "校|市|町|村|県|週|時間|分|点|種|項目|者|歳|百|千|万|億|兆")
 _KANJI_NUMBER = re.compile(rf"(?<![一-龥々])[〇一二三四五六七八九十百千万億兆数]+(?=(?:{_COUNTERS}))")
+# Unit classes: a figure must keep its kind of quantity (counts, years, money …).
+_UNITS = [(cls, re.compile(rx)) for cls, rx in (
+    ("year", r"年"), ("duration", r"か月|ヶ月|カ月|週間|日間|時間"), ("month", r"月"),
+    ("day", r"日"), ("money", r"円"), ("percent", r"%|パーセント|割"), ("people", r"人|名"),
+    ("count", r"件|事業|団体|自治体|地域|か所|カ所|ヶ所|箇所|社|個|つ|市町村|市|町|村|校|回|種|項目|者"),
+)]
 _KANJI_DIGIT = set("〇一二三四五六七八九十百千")
 _QUOTED = re.compile(r"[「『“\"]([^「」『』“”\"]{1,80})[」』”\"]")
 _NAME_RUN = re.compile(r"[一-龥々〆ヵヶァ-ヴー]+")
@@ -160,8 +166,28 @@ def _unique(items) -> list[str]:
     return out
 
 
-def _has_number(num: str, evidence: str) -> bool:
-    return re.search(rf"(?<![0-9.]){re.escape(num)}(?![0-9]|\.[0-9])", evidence) is not None
+def unit_class(after: str) -> str | None:
+    """The kind of quantity a number is followed by: count, year, month, day, money, … or None."""
+    for cls, rx in _UNITS:
+        if rx.match(after):
+            return cls
+    return None
+
+
+def number_mentions(text: str) -> list[tuple[str, str | None]]:
+    """(figure, unit class) pairs of ``text``: ``令和4年度に10事業`` -> [('2022', 'year'), ('10', 'count')]."""
+    t = canon(strip_keys(text))
+    return _unique((m.group(1) + m.group(2), unit_class(t[m.end():])) for m in _NUMBER.finditer(t))
+
+
+def _has_number(num: str, evidence: str, cls: str | None = None) -> bool:
+    """``num`` occurs in ``evidence`` as a whole figure, with a unit of the same class when the
+    answer gives one (12事業 is not grounded by 5月12日) or bare (R4:10)."""
+    for m in re.finditer(rf"(?<![0-9.]){re.escape(num)}(?![0-9]|\.[0-9])", evidence):
+        found = unit_class(evidence[m.end():])
+        if cls is None or found is None or found == cls:
+            return True
+    return False
 
 
 def check_answer(answer: str, evidence: Mapping[str, str]) -> GuardResult:
@@ -178,8 +204,8 @@ def check_answer(answer: str, evidence: Mapping[str, str]) -> GuardResult:
     checked = {"numbers": numbers(body), "dates": dates(body), "kanji_numbers": kanji_numbers(body),
                "entities": entities(body)}
     bad: list[tuple[str, str]] = []
-    for n in checked["numbers"]:
-        if not _has_number(n, ev):
+    for n, cls in number_mentions(body):
+        if not _has_number(n, ev, cls) and f"number:{n}" not in (v for _, v in bad):
             bad.append((UNGROUNDED_NUMBER, f"number:{n}"))
     for d in checked["dates"]:
         if d not in ev:
