@@ -73,13 +73,15 @@ def evaluate(
     limit: int = typer.Option(None, "--limit", help="evaluate only the first N items"),
     write_baseline: bool = typer.Option(False, "--write-baseline", help="store this run as the baseline"),
     thresholds: Path = typer.Option(None, "--thresholds", help="thresholds (default eval/thresholds.json)"),
+    llm: bool = typer.Option(False, "--llm", help="answer with the configured LLM (ASSISTANT_LLM_*) behind the "
+                             "grounding guard; also report guard interventions"),
 ) -> None:
     """Evaluate over a QA file: accuracy, citations, grounding, retrieval, latency; gate regressions."""
     from assistant.evaluate import eval_command
 
     raise typer.Exit(eval_command(_settings(), qa_file, report_dir=report, baseline=baseline, pipeline=pipeline,
                                   fail_under=fail_under, limit=limit, write_baseline=write_baseline,
-                                  thresholds=thresholds))
+                                  thresholds=thresholds, llm=llm))
 
 
 @feedback_app.command("export")

@@ -63,6 +63,15 @@ def _pipelines(choice: str) -> list[str]:
     raise ValueError(f"--pipeline must be one of default, naive, both (got {choice!r})")
 
 
+def format_guard(name: str, g: dict[str, Any]) -> str:
+    """One line: how often the grounding guard replaced the LLM's answer, by reason."""
+    rate = "–" if g.get("rate") is None else f"{g['rate']:.1%}"
+    reasons = ", ".join(f"{k} {v}" for k, v in (g.get("by_reason") or {}).items()) or "none"
+    return (f"\nGuard ({name}): {g.get('interventions', 0)} interventions in {g.get('llm_calls', 0)} LLM answers "
+            f"(rate {rate}; accepted {g.get('accepted', 0)}, model abstained {g.get('llm_abstained', 0)}); "
+            f"by reason: {reasons}")
+
+
 def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory: AskerFactory,
                   progress: bool = True) -> tuple[dict[str, tuple[dict[str, Any], list[ItemResult]]],
                                                   dict[str, float]]:
@@ -75,7 +84,10 @@ def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory
         asker = factory(settings, name)
         build_ms[name] = round((time.perf_counter() - t0) * 1000, 1)
         results = run_items(asker, items, sources, label=name, progress=progress)
-        runs[name] = (summarize(results), results)
+        summary = summarize(results)
+        if hasattr(asker, "guard_report"):  # the LLM answerer: how often its guard intervened
+            summary["guard"] = asker.guard_report()
+        runs[name] = (summary, results)
     return runs, build_ms
 
 
@@ -92,12 +104,17 @@ def eval_command(
     thresholds: Path | None = None,
     factory: AskerFactory | None = None,
     progress: bool = True,
+    llm: bool = False,
 ) -> int:
     """Evaluate, write ``report.json``/``report.md`` and return the exit code."""
     root = settings.root
     qa_path = qa_file or root / DEFAULT_QA
     try:
         names = _pipelines(pipeline)
+        if llm:  # the configured LLM answerer (behind its grounding guard) replaces "default"
+            if not (settings.llm_base_url and settings.llm_model):
+                raise ValueError("--llm needs ASSISTANT_LLM_BASE_URL and ASSISTANT_LLM_MODEL")
+            names = ["llm" if n == "default" else n for n in names]
         floors_cli = parse_fail_under(fail_under or [])
         if limit is not None and limit <= 0:
             raise ValueError("--limit must be positive")
@@ -165,6 +182,9 @@ def eval_command(
 
     md = render_markdown(report)
     print(md.split("\n## Failures", 1)[0].rstrip())  # the tables; failures stay in report.md
+    for n, (s, _) in runs.items():
+        if "guard" in s:
+            print(format_guard(n, s["guard"]))
     print(f"\nreport: {jp} and {mp}")
     if note:
         _err(f"baseline: {note}")
