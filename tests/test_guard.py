@@ -109,3 +109,10 @@ def test_figure_keeps_its_kind_of_quantity():
     assert not r.ok and "number:12" in r.unsupported
     assert g.check_answer("令和4年度は10件です[S1]", EV).ok  # 件 and 事業 are both counts
     assert g.number_mentions("令和4年度に10事業、1億円") == [("2022", "year"), ("10", "count"), ("1億", "money")]
+
+
+def test_fractions_and_ranges_stay_whole():
+    ev = {"S1": "補助率1/2、開催は年2〜3回程度。"}
+    assert g.check_answer("補助率は1/2で、年2～3回開催[S1]", ev).ok
+    assert not g.check_answer("補助率は2/2です[S1]", ev).ok
+    assert not g.check_answer("年3~3回開催[S1]", ev).ok

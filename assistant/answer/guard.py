@@ -45,6 +45,8 @@ _INJECTION = re.compile(
 _SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]|\n|$)")
 
 _NUMBER = re.compile(r"(?<![0-9.])([0-9]+(?:\.[0-9]+)?)([万億兆]*)")
+# Fractions and ranges stay whole: 補助率1/2 is not grounded by 2/2 elsewhere, 年2~3回 not by 3~3.
+_COMPOUND = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?(?:[/~][0-9]+(?:\.[0-9]+)?)+")
 _DATE = re.compile(r"(?<![0-9])[0-9]{1,2}月[0-9]{1,2}日")
 _COUNTERS = ("か所|カ所|ヶ所|箇所|件|人|名|年|か月|ヶ月|カ月|月|日|回|団体|事業|自治体|地域|社|個|つ|円|倍|割|"
              "校|市|町|村|県|週|時間|分|点|種|項目|者|歳|百|千|万|億|兆")
@@ -130,7 +132,9 @@ def numbers(text: str) -> list[str]:
 
 
 def dates(text: str) -> list[str]:
-    return _unique(_DATE.findall(canon(strip_keys(text))))
+    """Month-day dates, fractions and numeric ranges, which must appear whole."""
+    t = canon(strip_keys(text))
+    return _unique([*_DATE.findall(t), *_COMPOUND.findall(t)])
 
 
 def kanji_numbers(text: str) -> list[str]:
@@ -209,7 +213,7 @@ def check_answer(answer: str, evidence: Mapping[str, str]) -> GuardResult:
             bad.append((UNGROUNDED_NUMBER, f"number:{n}"))
     for d in checked["dates"]:
         if d not in ev:
-            bad.append((UNGROUNDED_DATE, f"date:{d}"))
+            bad.append((UNGROUNDED_DATE if "月" in d else UNGROUNDED_NUMBER, f"{'date' if '月' in d else 'number'}:{d}"))
     for k in checked["kanji_numbers"]:
         value = kanji_number(k)
         if k not in ev and (value is None or not _has_number(str(value), ev)):
