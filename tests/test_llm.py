@@ -6,6 +6,9 @@ corpus written to a temporary folder and a fake retriever: no index, no embeddin
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -270,3 +273,48 @@ def test_build_assistant_wraps_when_configured_and_hides_the_key(tmp_path):
     model = make_chat_model(s)
     assert "sk-secret-123" not in repr(model) and "sk-secret-123" not in str(model.model_dump())
     assert model.temperature == 0 and model.model_name == "tiny"
+
+
+# -- the real OpenAI-compatible client against a scripted server on loopback ---------------------
+class _ScriptedOpenAI(BaseHTTPRequestHandler):
+    reply = ""
+    seen: list[tuple[dict, str]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).seen.append((body, self.headers.get("Authorization", "")))
+        out = json.dumps({"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
+                          "choices": [{"index": 0, "finish_reason": "stop",
+                                       "message": {"role": "assistant", "content": type(self).reply}}],
+                          "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_openai_compatible_client_end_to_end(base):
+    from assistant.answer.llm import make_chat_model
+
+    q = "公募期間はいつからいつまで？"
+    _ScriptedOpenAI.reply = f"公募期間は4月10日から5月12日までです[{key_of(base, q, '公募期間は')}]。"
+    _ScriptedOpenAI.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ScriptedOpenAI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        s = Settings(llm_base_url=f"http://127.0.0.1:{server.server_port}/v1", llm_model="scripted-model",
+                     llm_api_key="sk-test-key")
+        llm = LLMAssistant(base, make_chat_model(s, timeout=10))
+        ans = llm.ask(q)
+    finally:
+        server.shutdown()
+        thread.join(5)
+    assert ans.route == "llm" and ans.text == "公募期間は4月10日から5月12日までです。"
+    ((body, auth),) = _ScriptedOpenAI.seen
+    assert body["model"] == "scripted-model" and body["temperature"] == 0 and auth == "Bearer sk-test-key"
+    assert body["messages"][0]["role"] == "system" and DATA_NOTICE in body["messages"][1]["content"]
