@@ -74,3 +74,12 @@ def test_naive_abstains_only_without_hits(tmp_path):
     client.create_collection("empty")
     ans = NaiveAssistant(settings, embedder=FakeEmbeddings(), client=client).ask("何か")
     assert ans.abstained and ans.text == ABSTAIN_PHRASE and ans.citations == []
+
+
+def test_chunk_body_drops_only_the_breadcrumb():
+    from assistant.answer.naive import chunk_body
+
+    assert chunk_body("概要 > 表\n本文です。", "概要|表") == "本文です。"
+    assert chunk_body("概要\n本文です。", "概要") == "本文です。"
+    assert chunk_body("別の行\n本文です。", "概要") == "別の行\n本文です。"
+    assert chunk_body("本文だけ", "") == "本文だけ"

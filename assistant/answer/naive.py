@@ -30,6 +30,18 @@ def first_sentence(text: str) -> str:
     return text.strip()
 
 
+def chunk_body(text: str, heading_path: str = "") -> str:
+    """The chunk's own text, without the heading breadcrumb line (``A > B``) the chunker puts first.
+
+    ``heading_path`` is the chunk's metadata: headings joined by ``|`` (Chroma keeps scalars only).
+    """
+    first, sep, rest = text.partition("\n")
+    crumbs = [h.strip() for h in heading_path.split("|") if h.strip()]
+    if crumbs and sep and [h.strip() for h in first.split(" > ")] == crumbs:
+        return rest
+    return text
+
+
 def longest_common_substring(needle: str, haystack: str) -> str:
     """The longest substring of ``needle`` that occurs in ``haystack`` (binary search on length)."""
     if needle in haystack:
@@ -46,25 +58,11 @@ def longest_common_substring(needle: str, haystack: str) -> str:
     return best
 
 
-def _open_client(settings: Settings) -> Any:
-    """The Chroma client of the index (``assistant.index`` decides where it lives)."""
-    try:
-        from assistant import index as index_mod
-    except ImportError:
-        index_mod = None
-    for name in ("open_chroma_client", "chroma_client", "get_chroma_client"):
-        fn = getattr(index_mod, name, None)
-        if callable(fn):
-            return fn(settings)
-    import chromadb
+def _open_served(settings: Settings) -> tuple[Any, str]:
+    """The Chroma client and collection name of the served index version."""
+    from assistant.index import open_chroma_client, served_collection_name
 
-    if settings.chroma_url:
-        from urllib.parse import urlparse
-
-        u = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(host=u.hostname or "127.0.0.1", port=u.port or 8000,
-                                   ssl=u.scheme == "https")
-    return chromadb.PersistentClient(path=str(settings.index_path / "chroma"))
+    return open_chroma_client(settings), served_collection_name(settings)
 
 
 class NaiveAssistant:
@@ -72,7 +70,9 @@ class NaiveAssistant:
 
     route = "naive"
 
-    def __init__(self, settings: Settings, embedder: Embeddings | None = None, client: Any = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embeddings | None = None, client: Any = None,
+                 collection_name: str | None = None) -> None:
+        """``client``/``collection_name`` default to the served index (``assistant.index``)."""
         from langchain_chroma import Chroma
 
         if embedder is None:
@@ -80,8 +80,11 @@ class NaiveAssistant:
 
             embedder = get_embedder(settings)
         self.settings = settings
-        self.store = Chroma(client=client if client is not None else _open_client(settings),
-                            collection_name=settings.collection, embedding_function=embedder,
+        if client is None:
+            client, served = _open_served(settings)
+            collection_name = collection_name or served
+        self.store = Chroma(client=client, collection_name=collection_name or settings.collection,
+                            embedding_function=embedder,
                             create_collection_if_not_exists=False)
         self.sources = SourceTexts(settings.root)
 
@@ -96,10 +99,10 @@ class NaiveAssistant:
             return Answer(question=question, text=ABSTAIN_PHRASE, abstained=True, route=self.route,
                           timings={**timings, "total_ms": timings["retrieve_ms"]}, meta={"retrieved": []})
         best, _ = hits[0]
-        sentence = first_sentence(best.page_content)
+        sentence = first_sentence(chunk_body(best.page_content, str(best.metadata.get("heading_path") or "")))
         source = str(best.metadata.get("source", ""))
         text, _why = self.sources.text(source)
-        quote = nfkc(sentence) if text is None else longest_common_substring(nfkc(sentence), text)
+        quote = nfkc(sentence) if text is None else longest_common_substring(nfkc(sentence), text).strip()
         citation = Citation(source=source, locator=str(best.metadata.get("locator", "")), quote=quote,
                             title=str(best.metadata.get("title", "")))
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
