@@ -88,14 +88,15 @@ def test_respond_streams_answer_with_citations_and_escapes(tmp_path, store):
     h = _handlers(asker, store, tmp_path)
     outs, (box, messages, conv, status, md, js) = _run(h, HOSTILE)
     assert len(outs) >= 4  # placeholder, progressive prefixes, final
-    assert box == "" and status == ""
+    assert box == "" and outs[0][3] == ""  # the first yield clears the status line
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert "<script" not in messages[0]["content"] and "<script" not in messages[1]["content"]
     assert "根拠（1件）" in messages[1]["content"] and "合計53事業を選定" in messages[1]["content"]
     assert "▌" in outs[2][1][-1]["content"]  # a partial answer with a cursor was shown
     assert conv.turns[0].message_index == 1 and conv.turns[0].citations
-    assert HOSTILE in open(md, encoding="utf-8").read()  # export keeps raw text (it is a file)
-    assert json.load(open(js, encoding="utf-8"))["turns"][0]["question"] == HOSTILE
+    assert md["interactive"] and js["interactive"]
+    assert HOSTILE in open(md["value"], encoding="utf-8").read()  # the export keeps raw text (a file)
+    assert json.load(open(js["value"], encoding="utf-8"))["turns"][0]["question"] == HOSTILE
 
 
 def test_multi_turn_passes_earlier_user_turns(tmp_path, store):

@@ -26,10 +26,11 @@ CSS = """
 .evidence summary { cursor: pointer; font-weight: 600; }
 .evidence ol { margin: .3em 0 0 1.2em; padding: 0; }
 .evidence li { margin-bottom: .5em; }
+.evidence .cite-source { display: block; }
 .cite-title { font-weight: 600; }
 .cite-locator { color: var(--body-text-color-subdued); }
 .cite-locator::before { content: "— "; }
-.cite-quote { margin: .2em 0; padding: .2em .6em; border-left: 3px solid var(--color-accent);
+.evidence .cite-quote { margin: .2em 0 !important; padding: .2em .6em; border-left: 3px solid var(--color-accent);
               background: var(--background-fill-secondary); font-size: .95em; }
 .cite-source { font-size: .8em; color: var(--body-text-color-subdued); font-family: monospace; }
 """

@@ -75,7 +75,7 @@ class ChatHandlers:
         if not error:
             for prefix in list(stream_prefixes(text))[:-1]:
                 messages[-1] = {"role": "assistant", "content": streaming_message(prefix)}
-                yield "", list(messages), conv, "", gr.skip(), gr.skip()
+                yield "", list(messages), conv, gr.skip(), gr.skip(), gr.skip()
                 if self.stream_delay:
                     time.sleep(self.stream_delay)
         messages[-1] = {"role": "assistant", "content": answer_message(text, citations)}
@@ -84,7 +84,8 @@ class ChatHandlers:
                                abstained=abstained, route=route, error=error,
                                message_index=len(messages) - 1))
         md, js = self._export(conv)
-        yield "", messages, conv, "", md, js
+        # status is left alone: a vote recorded meanwhile keeps its confirmation visible
+        yield "", messages, conv, gr.skip(), _file_button(md), _file_button(js)
 
     def _export(self, conv: Conversation) -> tuple[str | None, str | None]:
         try:
@@ -96,7 +97,7 @@ class ChatHandlers:
 
     def new_conversation(self) -> Outputs:
         """Reset: (textbox, chatbot, conversation, status, comment, markdown file, json file)."""
-        return "", [], None, "", "", None, None
+        return "", [], None, "", "", _file_button(None), _file_button(None)
 
     # -- feedback -------------------------------------------------------------------------------
     def vote(self, conv: Conversation | None, index: Any, liked: Any) -> tuple[Conversation | None, str]:
@@ -148,6 +149,11 @@ class ChatHandlers:
         return "", "コメントを記録しました。ありがとうございます。"
 
 
+def _file_button(path: str | None) -> dict:
+    """Update of a DownloadButton: enabled with a file, disabled without one."""
+    return gr.update(value=path, interactive=path is not None)
+
+
 def build_chat_tab(h: ChatHandlers) -> None:
     """Lay out the chat tab inside the current Blocks context and wire its events."""
     conv = gr.State(None)
@@ -166,8 +172,10 @@ def build_chat_tab(h: ChatHandlers) -> None:
         comment_btn = gr.Button("コメントを送信", scale=1, elem_id="comment-send")
     with gr.Row():
         new = gr.Button("新しい会話", elem_id="new-conversation")
-        md_file = gr.DownloadButton("会話を Markdown で保存", value=None, elem_id="export-md")
-        js_file = gr.DownloadButton("会話を JSON で保存", value=None, elem_id="export-json")
+        md_file = gr.DownloadButton("会話を Markdown で保存", value=None, interactive=False,
+                                    elem_id="export-md")
+        js_file = gr.DownloadButton("会話を JSON で保存", value=None, interactive=False,
+                                    elem_id="export-json")
 
     outs = [box, chatbot, conv, status, md_file, js_file]
     box.submit(h.respond, [box, conv], outs, api_name="chat")
@@ -175,5 +183,6 @@ def build_chat_tab(h: ChatHandlers) -> None:
     chatbot.like(h.on_like, [conv], [conv, status], api_visibility="private")
     comment_btn.click(h.comment, [comment, conv], [comment, status], api_visibility="private")
     comment.submit(h.comment, [comment, conv], [comment, status], api_visibility="private")
-    new.click(h.new_conversation, None, [box, chatbot, conv, status, comment, md_file, js_file],
-              api_visibility="private")
+    reset = [box, chatbot, conv, status, comment, md_file, js_file]
+    new.click(h.new_conversation, None, reset, api_visibility="private")
+    chatbot.clear(h.new_conversation, None, reset, api_visibility="private")  # the 🗑 icon

@@ -66,7 +66,7 @@ def count_text(shown: int, total: int) -> str:
 
 def selections_frame(programs: Sequence[Program], selections: Sequence[ProgramSelection]) -> pd.DataFrame:
     """Long table (年度, 選定数, 事業) for the chart, ordered by fiscal year."""
-    names = {p.program_id: f"{p.program_name}（{p.ministry}）" for p in programs}
+    names = {p.program_id: f"{p.ministry}: {p.program_name}" for p in programs}
     rows = sorted((s.fiscal_year, s.fiscal_year_label, names.get(s.program_id, s.program_id), s.count)
                   for s in selections)
     return pd.DataFrame([(f"{fy}({label})", name, n) for fy, label, name, n in rows],
@@ -133,9 +133,10 @@ def build_records_tab(records: Any, export_dir: Path, load_error: str | None = N
     sel = selections_frame(getattr(records, "programs", []), getattr(records, "selections", []))
     if not sel.empty:
         gr.Markdown("### 年度別の選定数（府省庁の事業別）")
-        gr.BarPlot(sel, x="年度", y="選定数", color="事業", sort="x", height=360, label="年度別の選定数",
+        gr.BarPlot(sel, x="年度", y="選定数", color="事業", sort="x", label="年度別の選定数",
                    x_title="年度", y_title="選定数", color_title="事業", elem_id="selections-chart")
     kpis = kpi_frame(getattr(records, "kpis", []))
     if not kpis.empty:
         gr.Markdown("### KPI（目標）")
-        gr.Dataframe(kpis, interactive=False, wrap=True, max_height=420, elem_id="kpi-table")
+        gr.Dataframe(kpis, interactive=False, wrap=True, max_height=420, elem_id="kpi-table",
+                     column_widths=["24%", "40%", "20%", "16%"])
