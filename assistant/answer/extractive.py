@@ -124,10 +124,19 @@ class Extractor:
                  min_coverage: float = 0.35,
                  morphemes: Callable[[str], list[tuple[str, str, str]]] | None = None) -> None:
         self.tokens = tokens
+        self._token_cache: dict[str, frozenset[str]] = {}  # unit text -> tokens (units repeat)
         self.df = df
         self.n_docs = max(1, n_docs)
         self.min_coverage = min_coverage
         self.morphemes = morphemes
+
+    def token_set(self, text: str) -> frozenset[str]:
+        toks = self._token_cache.get(text)
+        if toks is None:
+            if len(self._token_cache) > 50_000:
+                self._token_cache.clear()
+            toks = self._token_cache[text] = frozenset(self.tokens(text))
+        return toks
 
     def idf(self, tok: str) -> float:
         return math.log(1 + self.n_docs / (1 + self.df(tok)))
@@ -198,9 +207,9 @@ class Extractor:
         wanted = [a for q, a in ANSWER_TYPES if q.search(question.casefold())]
         scored: list[tuple[float, float, Unit]] = []
         for rank, hit in enumerate(hits):
-            head_toks = set(self.tokens(hit.chunk.locator))
+            head_toks = self.token_set(hit.chunk.locator)
             for u in self._units(hit, rank):
-                toks = set(self.tokens(u.text))
+                toks = self.token_set(u.text)
                 if focus and not (focus & (toks | head_toks)):
                     continue
                 cov = sum(w for t, w in weights.items() if t in toks) / total

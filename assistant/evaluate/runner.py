@@ -42,8 +42,11 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
     if not answer.abstained:
         numbers = numbers_in(answer.text)
         # Only verified quotes support a number: a fabricated quote grounds nothing.
+        # Counts and totals the records engine computed over the cited rows are grounded in
+        # the records (qa-format: "in its cited quotes or records"); it lists them in meta.
+        computed = [str(n) for n in (answer.meta or {}).get("numbers", [])] if answer.route == "records" else []
         ungrounded = ungrounded_numbers(answer.text, [c.quote for c in citations if c.valid],
-                                        [item.question, *item.history])
+                                        [item.question, *item.history, *computed])
     rank = None
     retrieved = (answer.meta or {}).get("retrieved")
     if item.gold_sources and retrieved is not None:

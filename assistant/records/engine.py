@@ -165,9 +165,10 @@ class RecordsEngine:
         if q.unknown_places and not (q.municipalities or q.prefectures):
             place = "、".join(q.unknown_places)
             if not lookup and (q.intent in ("count", "list", "total") or "事業" in q.text):
-                return RecordResult("empty", f"{place}の事業は支援対象事業の一覧（R4.12時点、"
+                return RecordResult("empty", f"{place}の事業は支援対象事業一覧（"
                                     f"{len(self.records.projects)}事業）にありません（0件）。",
-                                    rows=self.records.projects[:1], filters=[f"自治体: {place}"])
+                                    rows=self.records.projects[:1], numbers=["0", str(len(self.records.projects))],
+                                    filters=[f"自治体: {place}"])
             return RecordResult("abstain", "", filters=[f"自治体: {place}"])
         rows = self._filter_projects(q)
         cond = "、".join(filters) if filters else "条件なし（全事業）"
@@ -176,37 +177,41 @@ class RecordsEngine:
         if not rows:
             what = "、".join(q.prefectures + q.municipalities) or "条件"
             # Cite the table that was searched (its first row) so the "none" answer is verifiable.
-            return RecordResult("empty", f"{what}に該当する事業は支援対象事業の一覧（R4.12時点）にありません（0件）。"
-                                f"（条件: {cond}）", rows=self.records.projects[:1], filters=filters)
+            return RecordResult("empty", f"{what}に該当する事業は支援対象事業一覧にありません（0件）。"
+                                f"（条件: {cond}）", rows=self.records.projects[:1], numbers=["0"],
+                                filters=filters)
         if lookup or (q.municipalities and q.intent is None) or (
                 q.intent == "list" and q.attributes & {"year", "technologies"} and len(rows) <= LIST_LIMIT):
             lines = [self._describe_project(p, q) for p in rows]
             if not (lookup and q.municipalities):  # a filtered list: say how many first
-                lines.insert(0, f"支援対象事業の一覧（R4.12時点）で、{cond}に該当する事業は{len(rows)}件です。")
+                lines.insert(0, f"支援対象事業一覧で、{cond}に該当する事業は{len(rows)}件です。")
             return RecordResult("answer", "\n".join(lines), rows=list(rows), numbers=[str(len(rows))],
                                 filters=filters)
         n = len(rows)
-        head = f"支援対象事業の一覧（R4.12時点）で、{cond}に該当する事業は{n}件です。"
-        extra = self._selection_note(q)
+        head = f"支援対象事業一覧で、{cond}に該当する事業は{n}件です。"
+        extra, sel_rows = self._selection_note(q)
         names = "、".join(f"{project_name(p)}（{p.selection_year}）" for p in rows)
         if q.intent == "count" and n > LIST_LIMIT:
             text = head + extra
         else:
             text = head + extra + f"\n該当: {names}"
-        return RecordResult("answer", text, rows=list(rows), numbers=[str(n)], filters=filters)
+        return RecordResult("answer", text, rows=[*sel_rows, *rows], numbers=[str(n)], filters=filters)
 
-    def _selection_note(self, q: RecordQuery) -> str:
+    def _selection_note(self, q: RecordQuery) -> tuple[str, list[RecordBase]]:
         """For "selected in year X" counts, also give the program's selection count of that year."""
         if not (q.years and "selections" in q.attributes and not (q.prefectures or q.municipalities
                                                                   or q.technologies or q.mlit_flag)):
-            return ""
+            return "", []
         prog = self.default_program
         if prog is None:
-            return ""
-        parts = [f"{s.fiscal_year_label}年度の選定数は{s.count}事業" for s in self.records.selections
-                 if s.program_id == prog.program_id and _year_ok(s.fiscal_year, q.years)]
+            return "", []
+        sels = [s for s in self.records.selections
+                if s.program_id == prog.program_id and _year_ok(s.fiscal_year, q.years)]
+        if not sels:
+            return "", []
+        parts = [f"{s.fiscal_year_label}年度の選定数は{s.count}事業" for s in sels]
         return ("（" + prog.program_name + "の過去の選定数では、" + "、".join(parts)
-                + "。選定後に支援を終えた事業は一覧に含まれません）") if parts else ""
+                + "。選定後に支援を終えた事業は一覧に含まれません）"), sels[:1]
 
     def _describe_project(self, p: Project, q: RecordQuery) -> str:
         flag = "。国土交通省道路局の自動運転サービス導入支援事業の対象(※)" if p.mlit_autonomous_support else ""
@@ -292,7 +297,7 @@ class RecordsEngine:
         if not kpis:
             if q.years and not q.kpi_ids:
                 return RecordResult("empty", "、".join(filt) + "のKPIは資料の一覧にありません（0件）。",
-                                    rows=self.records.kpis[:1], filters=filt)
+                                    rows=self.records.kpis[:1], numbers=["0"], filters=filt)
             return RecordResult("abstain", "", filters=filt)
         lines = [f"・{k.name}: {k.target_as_written}" + (f"（{k.deadline_as_written}）" if k.deadline_as_written
                                                          and k.deadline_as_written not in k.target_as_written else "")
