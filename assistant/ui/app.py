@@ -72,7 +72,11 @@ def check_bind(settings: Settings) -> tuple[str, str] | None:
 def _default_asker(settings: Settings) -> Asker:
     from assistant.answer.pipeline import build_assistant  # heavy: model + index
 
-    return build_assistant(settings)
+    asker = build_assistant(settings)
+    warm_up = getattr(asker, "warm_up", None)
+    if callable(warm_up):  # load model/index now, not on (possibly concurrent) first questions
+        warm_up()
+    return asker
 
 
 def _default_records(settings: Settings) -> tuple[Any, str | None]:
