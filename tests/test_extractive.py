@@ -70,6 +70,13 @@ def test_table_cell_is_answered_with_row_and_column():
     assert cites[0].quote == "実証事業を委託事業として実施する"
 
 
+def test_a_named_column_is_not_answered_from_another():
+    # 乙省 has no 補助率; 甲省's cell has one but is about another ministry.
+    assert answer("乙省の事業の補助率は？", TABLE) is None
+    text, _, _ = answer("甲省の事業の補助率は？", TABLE)
+    assert "1/2" in text
+
+
 def test_focus_missing_from_every_unit_abstains():
     # 「締切日」 is the focus; nothing mentions it, so there is no answer (not the nearest sentence).
     assert answer("メールマガジンの申込の締切日は？", MAIL, END) is None
@@ -90,6 +97,6 @@ def test_units_and_quotes():
     assert clean("- ・**太字**の文") == "太字の文"
     units = table_units(TABLE_ROW, TABLE_HEADER)
     assert units[0] == ("主な支援対象（甲省 (一局)）: 基盤の整備・改修の経費を補助 (補助率1/2)",
-                        "基盤の整備・改修の経費を補助 (補助率1/2)")
+                        "基盤の整備・改修の経費を補助 (補助率1/2)", "甲省 (一局)")
     assert exact_quote("- ・自治体が希望する場合は", TEXT) is not None
     assert exact_quote("資料にない文です", TEXT) is None

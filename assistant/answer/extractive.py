@@ -39,9 +39,15 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"どこ|場所|会場|where", r"場所|会場|市|町|村|県|プラザ|ホール|WEB|オンライン"),
         (r"いくら|予算|金額|budget", r"円"),
         (r"名前|名称|事業名|name", r"事業名|名称"),
+        (r"いくつ|何件|何事業|何団体|how many", r"[0-9]+\s?(事業|件|団体|自治体|か所|都市|地域)"),
+        (r"どれだけ|どれくらい|どのくらい", r"[0-9]"),
         (r"割合|率|何%|percent|rate", r"%|割|半数|[0-9]+/[0-9]+"),
     )
 )
+
+#: Words that name the kind of answer, not its topic: never required in the answer unit.
+FOCUS_EXEMPT = frozenset("期間 時期 日時 日程 場所 会場 金額 額 人数 割合 率 件数 数 頻度 方法 内容 理由 目的 条件 期限 予定"
+                         .split())
 
 _SENT_END = re.compile(r"(?<=[。！？!?])")
 _BULLET = re.compile(r"^\s*(?:[-*●■✓]|\d+[.)])\s+")
@@ -53,6 +59,7 @@ class Unit:
     quote: str  # raw text to cite (an exact substring of the chunk)
     hit_rank: int
     hit: Hit
+    column: str = ""  # table column header of a cell unit
 
 
 def clean(text: str) -> str:
@@ -99,21 +106,21 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
-def table_units(body: str, header: str) -> list[tuple[str, str]]:
-    """(scored text, quote) per cell of a wide table whose first column labels the row."""
+def table_units(body: str, header: str) -> list[tuple[str, str, str]]:
+    """(scored text, quote, column header) per cell of a wide table whose first column labels the row."""
     head = _cells(header.splitlines()[0]) if header else []
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, str]] = []
     for line in body.splitlines():
         if not line.strip().startswith("|") or re.fullmatch(r"[|\-\s:]+", line.strip()):
             continue
         cells = _cells(line)
         wide = len(cells) >= 4 and sum(len(c) for c in cells[1:]) / max(1, len(cells) - 1) >= 12
         if not wide or len(head) != len(cells):
-            out.append((line.strip(), line.strip()))
+            out.append((line.strip(), line.strip(), ""))
             continue
         for col, cell in zip(head[1:], cells[1:], strict=False):
             if cell:
-                out.append((f"{cells[0]}（{col}）: {cell}", cell))
+                out.append((f"{cells[0]}（{col}）: {cell}", cell, col))
     return out
 
 
@@ -183,7 +190,7 @@ class Extractor:
                     if ms[j][2] != "補助記号":
                         run.append(ms[j][1])
                     j -= 1
-                terms = [t for t in reversed(run) if t not in STOP_TOKENS and len(t) > 0]
+                terms = [t for t in reversed(run) if t not in STOP_TOKENS and t not in FOCUS_EXEMPT]
                 return [t for t in terms if self.df(t) > 0 or not t.isascii()]
         return []
 
@@ -191,7 +198,7 @@ class Extractor:
         body = hit.chunk.meta.get("body") or hit.chunk.text
         header = hit.chunk.meta.get("table_header") or ""
         if hit.chunk.meta.get("table"):
-            return [Unit(text, quote, rank, hit) for text, quote in table_units(body, header)]
+            return [Unit(text, quote, rank, hit, col) for text, quote, col in table_units(body, header)]
         return [Unit(u, u, rank, hit) for u in split_units(body)]
 
     def best_units(self, question: str, hits: Sequence[Hit], context: str = "",
@@ -205,10 +212,17 @@ class Extractor:
             return [], 0.0
         focus = set(self.focus(question))
         wanted = [a for q, a in ANSWER_TYPES if q.search(question.casefold())]
+        q_toks = set(terms)
         scored: list[tuple[float, float, Unit]] = []
         for rank, hit in enumerate(hits):
             head_toks = self.token_set(hit.chunk.locator)
-            for u in self._units(hit, rank):
+            units = self._units(hit, rank)
+            # A question naming one column of a table (総務省, 都市局…) is not answered by another.
+            col_match = {u.column: len(q_toks & self.token_set(u.column)) for u in units if u.column}
+            best_col = max(col_match.values(), default=0)
+            for u in units:
+                if u.column and best_col and col_match[u.column] < best_col:
+                    continue
                 toks = self.token_set(u.text)
                 if focus and not (focus & (toks | head_toks)):
                     continue
