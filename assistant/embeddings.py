@@ -10,6 +10,9 @@ The model comes from ``ASSISTANT_EMBEDDING_MODEL``:
   ``cl-nagoya/ruri-v3-30m`` (Japanese, 256 dims, prefixes ``検索クエリ: `` / ``検索文書: ``);
 * a local sentence-transformers folder path.
 
+(The Makefile exports ``HF_HUB_OFFLINE=1``; run with ``HF_HUB_OFFLINE=0`` once to let a Hugging
+Face id download into the HF cache. Changing the model means rebuilding the index.)
+
 Query / passage prefixes come from ``ASSISTANT_QUERY_PREFIX`` / ``ASSISTANT_PASSAGE_PREFIX``; when
 unset they are derived from the model name: e5 models ``query: `` / ``passage: ``, ruri-v3
 ``検索クエリ: `` / ``検索文書: ``, anything else none. Models are loaded once per process and

@@ -351,10 +351,15 @@ def _engine_embed(engine_dir: Path, bin_path: Path, texts: list[str], threads: i
         return None, [], "no compiled engine in the wheel"
     inp, outp = engine_dir / "texts.json", engine_dir / "out.npz"
     inp.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads),
+           "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     code = "from assistant.models import _engine_main; _engine_main()"
-    proc = subprocess.run([sys.executable, "-c", code, str(sos[0]), str(bin_path), str(inp), str(outp)],
-                          capture_output=True, text=True, env=env, timeout=600)
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, str(sos[0]), str(bin_path), str(inp), str(outp)],
+                              capture_output=True, text=True, env=env, timeout=600)
+    except subprocess.TimeoutExpired:
+        return None, [], "engine timed out"
     if proc.returncode != 0 or not outp.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         return None, [], f"engine did not run in this Python ({tail[0]})"

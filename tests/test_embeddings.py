@@ -152,6 +152,8 @@ def test_real_model_loads_offline_once(real_embedder, prepared_model):
     assert get_embedder(Settings(embedding_model=OFFLINE_E5)) is real_embedder
     v = real_embedder.embed_query("ドローン")
     assert len(v) == 384 and abs(np.linalg.norm(v) - 1) < 1e-5
+    long_doc = "ドローン物流の実証実験を行った。" * 300  # > 512 tokens: truncated, not an error
+    assert len(real_embedder.embed_documents([long_doc])[0]) == 384
 
 
 @pytest.mark.integration
