@@ -33,11 +33,21 @@ run: index
 lint: install
 	$(BIN)/ruff check assistant tests app.py eval
 
-test: models lint
+# Debian's Chromium and CJK fonts for the browser test (as root, where apt-get exists).
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		(apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null)) \
+		|| echo "warning: could not install chromium; the browser test will skip"; \
+	else echo "note: chromium not installed (needs root + apt-get); the browser test will skip"; fi
+
+test: models index lint browser-deps
 	$(BIN)/python -m pytest
 
-test-slow: models
+test-slow: models index
 	$(BIN)/python -m pytest -m slow
 
 clean:
-	rm -rf $(VENV) index/chroma* index/manifest* models
+	rm -rf $(VENV) models
+	find index -mindepth 1 ! -name README.md -exec rm -rf {} +
