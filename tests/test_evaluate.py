@@ -203,3 +203,43 @@ def test_html_quote_checked_against_ingest_text(tmp_path):
     src = SourceTexts(tmp_path)  # default loader: assistant.ingest
     assert check_citation("page.html", "社会実装", src)[0]
     assert not check_citation("page.html", "<b>社会実装</b>", src)[0]
+
+
+def test_counts_and_totals_are_grounded_by_arithmetic():
+    from assistant.evaluate.metrics import ground_numbers
+
+    ans = "H30: 14事業、R1: 8事業、R2: 12事業（合計34事業）。"
+    g = ground_numbers(ans, ["H30:14事業、R1: 8 事業 R2:12事業"])
+    assert g.ungrounded == [] and g.derived == ["34"]
+    assert ground_numbers(ans.replace("34", "35"), ["H30:14事業、R1: 8 事業 R2:12事業"]).ungrounded == ["35"]
+    # A count equal to the number of cited rows is grounded; another count is not.
+    assert ground_numbers("該当する事業は3件です。", ["| a |", "| b |", "| c |"],
+                          n_citations=3).derived == ["3"]
+    assert ground_numbers("該当する事業は4件です。", ["row"] * 3, n_citations=3).ungrounded == ["4"]
+
+
+def test_declared_numbers_are_listed_apart():
+    from assistant.evaluate.metrics import ground_numbers
+
+    g = ground_numbers("最多はR2の36事業、平均18事業", ["R2:36事業"], declared=["18"])
+    assert g.ungrounded == [] and g.declared == ["18"]
+
+
+def test_record_rows_and_locators_support_numbers(tmp_path):
+    from assistant.evaluate.sources import RecordRows
+
+    rec = tmp_path / "records"
+    rec.mkdir()
+    (rec / "programs.csv").write_text(
+        "\ufeffsource,locator,quote,name,budget\r\ncorpus/documents/doc.md,表,未来技術社会実装事業,x,0.3億円\r\n",
+        encoding="utf-8")
+    src = SourceTexts(tmp_path)
+    d = tmp_path / "corpus" / "documents"
+    d.mkdir(parents=True)
+    (d / "doc.md").write_text("| 事業名 | 未来技術社会実装事業 |\n## 一覧 (R4.12 時点)\n", encoding="utf-8")
+    it = item(expected=["0.3億円"])
+    ans = Answer("q", "R4.12時点の予算は0.3億円", [Citation("corpus/documents/doc.md", "一覧 (R4.12 時点)",
+                                                      "未来技術社会実装事業")])
+    assert evaluate_answer(it, ans, 1.0, src).ungrounded == ["0.3"]
+    r = evaluate_answer(it, ans, 1.0, src, records=RecordRows(rec))
+    assert r.ungrounded == [] and r.correct

@@ -21,7 +21,7 @@ from assistant.evaluate.metrics import ItemResult, summarize
 from assistant.evaluate.qa import QAFileError, items_hash, load_qa
 from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
 from assistant.evaluate.runner import run_items
-from assistant.evaluate.sources import SourceTexts
+from assistant.evaluate.sources import RecordRows, SourceTexts
 
 PIPELINES = ("default", "naive")
 AskerFactory = Callable[[Settings, str], Asker]
@@ -77,13 +77,14 @@ def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory
                                                   dict[str, float]]:
     """Build each pipeline once and run every item through it."""
     sources = SourceTexts(settings.root)
+    records = RecordRows(settings.records_path)
     runs: dict[str, tuple[dict[str, Any], list[ItemResult]]] = {}
     build_ms: dict[str, float] = {}
     for name in pipelines:
         t0 = time.perf_counter()
         asker = factory(settings, name)
         build_ms[name] = round((time.perf_counter() - t0) * 1000, 1)
-        results = run_items(asker, items, sources, label=name, progress=progress)
+        results = run_items(asker, items, sources, label=name, progress=progress, records=records)
         summary = summarize(results)
         if hasattr(asker, "guard_report"):  # the LLM answerer: how often its guard intervened
             summary["guard"] = asker.guard_report()

@@ -82,15 +82,69 @@ def number_support(texts: Iterable[str]) -> set[str]:
     return out
 
 
+def _answer_numbers(answer: str) -> list[tuple[str, bool]]:
+    """(number, inside a year mention) for each number written in ``answer``."""
+    t = nfkc(answer)
+    years = [(y.start, y.end) for y in find_years(t)]
+    return [(_canon(m.group(0)), any(a <= m.start() < b for a, b in years)) for m in _NUMBER_RE.finditer(t)]
+
+
+@dataclass
+class Grounding:
+    ungrounded: list[str] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)  # a total or a count, checked arithmetically
+    declared: list[str] = field(default_factory=list)  # only the answerer's "computed" list backs it
+
+
+def ground_numbers(answer: str, support_texts: Sequence[str], echoes: Sequence[str] = (),
+                   n_citations: int = 0, declared: Sequence[str] = ()) -> Grounding:
+    """Check every number of ``answer`` against the texts that support it.
+
+    A number is grounded when it is written in ``support_texts`` (verified quotes, their locators,
+    the cited records) or ``echoes`` (the user's own turns), or when it is derived: the number of
+    citations (a count of cited rows), or the sum of two or more consecutive grounded non-year
+    numbers written before it in the answer (a total: ``14、8、12、9、10（合計53）``). Failing that,
+    a number in ``declared`` (what the answerer says it computed) is grounded but listed apart.
+    """
+    support = number_support(support_texts) | number_support(echoes)
+    declared_set = {_canon(d) for d in declared if _NUMBER_RE.fullmatch(nfkc(str(d)))}
+    out = Grounding()
+    addends: list[float] = []  # grounded non-year numbers so far, in order
+    for num, in_year in _answer_numbers(answer):
+        if num in support:
+            ok = True
+        elif n_citations >= 2 and num == str(n_citations):
+            ok = True
+            out.derived.append(num)
+        elif _is_running_total(float(num), addends):
+            ok = True
+            out.derived.append(num)
+        elif num in declared_set:
+            ok = True
+            out.declared.append(num)
+        else:
+            ok = False
+            if num not in out.ungrounded:
+                out.ungrounded.append(num)
+        if ok and not in_year:
+            addends.append(float(num))
+    return out
+
+
+def _is_running_total(value: float, addends: list[float]) -> bool:
+    for end in range(len(addends), 1, -1):
+        total = 0.0
+        for start in range(end - 1, -1, -1):
+            total += addends[start]
+            if end - start >= 2 and abs(total - value) < 1e-9:
+                return True
+    return False
+
+
 def ungrounded_numbers(answer: str, quotes: Sequence[str], echoes: Sequence[str] = ()) -> list[str]:
-    """Numbers of ``answer`` found neither in the cited ``quotes`` nor in ``echoes`` (the user's
-    own turns, which an answer may repeat)."""
-    support = number_support(quotes) | number_support(echoes)
-    seen: list[str] = []
-    for n in numbers_in(answer):
-        if n not in support and n not in seen:
-            seen.append(n)
-    return seen
+    """Numbers of ``answer`` that ``quotes`` and ``echoes`` do not support (no derivations)."""
+    return [n for n, _ in dict.fromkeys(_answer_numbers(answer)) if n not in
+            (number_support(quotes) | number_support(echoes))]
 
 
 # ---------------------------------------------------------------- retrieval
@@ -189,6 +243,8 @@ class ItemResult:
     citations: list[CitationResult] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     ungrounded: list[str] = field(default_factory=list)
+    derived_numbers: list[str] = field(default_factory=list)
+    declared_numbers: list[str] = field(default_factory=list)
     retrieval_rank: int | None = None  # None: not measured; 0: gold not retrieved
     error: str | None = None
 
@@ -251,6 +307,9 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
             sum(bool(r.citations) and r.citations_ok for r in answered), len(answered)),
         "n_with_numbers": len(with_numbers),
         "grounded_numbers": _ratio(sum(not r.ungrounded for r in with_numbers), len(with_numbers)),
+        # The same without numbers only the answerer's own "computed" declaration backs.
+        "grounded_numbers_verified": _ratio(
+            sum(not r.ungrounded and not r.declared_numbers for r in with_numbers), len(with_numbers)),
         "n_retrieval": len(ranked),
         "retrieval_r1": _ratio(sum(r.retrieval_rank == 1 for r in ranked), len(ranked)),
         "retrieval_r5": _ratio(sum(1 <= (r.retrieval_rank or 0) <= 5 for r in ranked), len(ranked)),
