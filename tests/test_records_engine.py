@@ -156,3 +156,23 @@ def test_rows_carry_exact_quotes(engine):
                                       "未来技術社会実装事業の問合せ先の電話番号は？"])
 def test_questions_beyond_the_records_are_left_to_documents(engine, question):
     assert engine.unexplained(question, engine.parse(question))
+
+
+def test_compare_years_and_prefectures(engine):
+    _, r = run(engine, "R1とR2でどちらが多く選定された？")
+    n1 = len(expected_projects(engine, lambda p: p.selection_fy == 2019))
+    n2 = len(expected_projects(engine, lambda p: p.selection_fy == 2020))
+    assert f"{n1}件" in r.text and f"{n2}件" in r.text and "最も多い" in r.text
+    _, r = run(engine, "大阪府と奈良県ではどちらが事業が多い？")
+    assert "大阪府" in r.text.split("最も多い")[0].split("。")[-1]
+
+
+def test_event_day_filter(engine):
+    _, r = run(engine, "シンポジウム2日目の会場は？")
+    assert len(r.rows) == 1 and r.rows[0].day.startswith("2日")
+
+
+def test_lookup_with_particle_after_name(engine):
+    # 「三郷町はいつ…」: the particle after the name must not become a word of its own.
+    _, r = run(engine, "三郷町はいつ採択された？")
+    assert "三郷町" in r.text and "R2" in r.text

@@ -6,6 +6,7 @@ exact quote of its source), so the answer can cite them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -187,6 +188,8 @@ class RecordsEngine:
                 lines.insert(0, f"支援対象事業一覧で、{cond}に該当する事業は{len(rows)}件です。")
             return RecordResult("answer", "\n".join(lines), rows=list(rows), numbers=[str(len(rows))],
                                 filters=filters)
+        if q.intent == "compare":
+            return self._compare_projects(q, filters)
         n = len(rows)
         head = f"支援対象事業一覧で、{cond}に該当する事業は{n}件です。"
         extra, sel_rows = self._selection_note(q)
@@ -196,6 +199,26 @@ class RecordsEngine:
         else:
             text = head + extra + f"\n該当: {names}"
         return RecordResult("answer", text, rows=[*sel_rows, *rows], numbers=[str(n)], filters=filters)
+
+    def _compare_projects(self, q: RecordQuery, filters: list[str]) -> RecordResult:
+        """Counts side by side for the dimension named more than once (years, prefectures, technologies)."""
+        groups: list[tuple[str, RecordQuery]] = []
+        if len(q.years) > 1:
+            groups = [(year_label(r.year), replace(q, years=[r])) for r in q.years]
+        elif len(q.prefectures) > 1:
+            groups = [(p, replace(q, prefectures=[p])) for p in q.prefectures]
+        elif len(q.technologies) > 1:
+            groups = [(t, replace(q, technologies=[t], any_technology=False)) for t in q.technologies]
+        counts = [(label, self._filter_projects(sub)) for label, sub in groups]
+        lines = [f"{label}: {len(rows)}件" for label, rows in counts]
+        best = max(len(rows) for _, rows in counts)
+        top = [label for label, rows in counts if len(rows) == best]
+        verdict = "同数です" if len(top) == len(counts) else f"{'、'.join(top)}が最も多い（{best}件）です"
+        text = "支援対象事業一覧での件数: " + "、".join(lines) + f"。{verdict}。"
+        extra, sel_rows = self._selection_note(q)
+        rows = [r for _, rs in counts for r in rs]
+        return RecordResult("answer", text + extra, rows=[*sel_rows, *rows],
+                            numbers=[str(len(rs)) for _, rs in counts], filters=filters)
 
     def _selection_note(self, q: RecordQuery) -> tuple[str, list[RecordBase]]:
         """For "selected in year X" counts, also give the program's selection count of that year."""
@@ -310,6 +333,10 @@ class RecordsEngine:
     def _events(self, q: RecordQuery) -> RecordResult:
         kind = q.event_kind or "シンポジウム"
         events: list[Event] = [e for e in self.records.events if e.kind == kind]
+        day = re.search(r"([0-9]+|一|二|三|初)日目?", q.text)
+        if day and len(events) > 1:
+            n = {"一": "1", "初": "1", "二": "2", "三": "3"}.get(day.group(1), day.group(1))
+            events = [e for e in events if e.day.startswith(f"{n}日")] or events
         if q.years:
             events = [e for e in events if _year_ok(_event_fy(e), q.years)]
         if not events:

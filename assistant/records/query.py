@@ -18,7 +18,7 @@ COUNT_CUES = ("いくつ", "何件", "何事業", "何団体", "何自治体", "
 LIST_CUES = ("どこ", "どれ", "一覧", "列挙", "挙げ", "教えて", "which", "list", "what are", "名前",
              "どの自治体", "どの事業", "どんな")
 TOTAL_CUES = ("合計", "合わせて", "累計", "総数", "全部で", "total", "in all", "altogether")
-COMPARE_CUES = ("多い", "少ない", "比較", "比べ", "どちら", "more", "fewer", "compare")
+COMPARE_CUES = ("多い", "多く", "少ない", "少な", "比較", "比べ", "どちら", "more", "fewer", "compare")
 EXCLUDE_CUES = ("以外", "使わない", "使っていない", "使用しない", "除く", "含まない", "not use", "without")
 ANY_CUES = ("または", "もしくは", "いずれか", "どちらか", " or ")
 
