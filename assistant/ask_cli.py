@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
 import sys
 import time
 from typing import Any, TextIO
 
 from assistant.answer import Asker
 from assistant.config import Settings
+from assistant.inputs import InputError, clean_question
 from assistant.types import Answer
+
+log = logging.getLogger(__name__)
+#: What ``errors="surrogateescape"`` makes of bytes that are not UTF-8.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 def answer_to_json(item_id: Any, answer: Answer, latency_ms: float) -> dict[str, Any]:
@@ -23,13 +31,27 @@ def answer_to_json(item_id: Any, answer: Answer, latency_ms: float) -> dict[str,
     }
 
 
+def dumps_line(obj: dict[str, Any]) -> str:
+    """One JSON line, readable Japanese; ASCII escapes when a string holds a lone surrogate
+    (which UTF-8 cannot encode), so writing the line never fails."""
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(obj)
+    return text + "\n"
+
+
 def run_jsonl(asker: Asker, stdin: TextIO, stdout: TextIO, max_chars: int = 2000) -> int:
-    """Answer each JSON line; a malformed line yields an error object and the batch goes on."""
+    """Answer each JSON line; a malformed line (bad JSON or UTF-8, wrong types, blank or too long
+    question) yields an error object ``{"id", "error"}`` and the batch goes on."""
     for n, line in enumerate(stdin, 1):
         if not line.strip():
             continue
         item_id: Any = None
         try:
+            if _UNDECODABLE.search(line):
+                raise ValueError("not valid UTF-8")
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise ValueError("a JSON object is required")
@@ -40,7 +62,10 @@ def run_jsonl(asker: Asker, stdin: TextIO, stdout: TextIO, max_chars: int = 2000
                 raise ValueError("'question' must be a string")
             if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
                 raise ValueError("'history' must be a list of strings")
-        except (ValueError, json.JSONDecodeError) as exc:
+            clean_question(question, max_chars)
+        except InputError as exc:
+            out = {"id": item_id, "error": f"line {n}: {exc}", "code": exc.code}
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             out = {"id": item_id, "error": f"line {n}: {exc}"[:300]}
         else:
             t0 = time.perf_counter()
@@ -50,7 +75,7 @@ def run_jsonl(asker: Asker, stdin: TextIO, stdout: TextIO, max_chars: int = 2000
             except Exception as exc:  # noqa: BLE001 - one bad question must not end the batch
                 print(f"error on line {n}: {type(exc).__name__}: {exc}", file=sys.stderr)
                 out = {"id": item_id, "error": f"line {n}: internal error ({type(exc).__name__})"}
-        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.write(dumps_line(out))
         stdout.flush()
     return 0
 
@@ -66,15 +91,37 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def _utf8_stdin() -> TextIO:
+    """stdin as UTF-8 (a BOM skipped); undecodable bytes kept as surrogates so the line is reported."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (tests)
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8-sig", errors="surrogateescape")
+
+
+def _ask_one(asker: Asker, question: str, history: list[str] | None = None) -> str:
+    """The printable answer, or a one-line error message (details in the log, never a traceback)."""
+    try:
+        return format_answer(asker.ask(question, history))
+    except Exception as exc:  # noqa: BLE001 - a person gets a message, not a stack trace
+        from assistant.index import IndexCorrupted, IndexIncompatible, IndexMissing
+
+        log.debug("answering failed", exc_info=True)
+        if isinstance(exc, (IndexMissing, IndexCorrupted, IndexIncompatible)):
+            return f"エラー: {exc}"
+        return f"エラー: 回答を作成できませんでした（{type(exc).__name__}）。"
+
+
 def ask_command(settings: Settings, question: str | None = None, jsonl: bool = False) -> int:
     from assistant.answer.pipeline import build_assistant
 
     asker = build_assistant(settings)
     if jsonl:
-        return run_jsonl(asker, sys.stdin, sys.stdout, settings.max_question_chars)
+        return run_jsonl(asker, _utf8_stdin(), sys.stdout, settings.max_question_chars)
     if question is not None:
-        print(format_answer(asker.ask(question)))
-        return 0
+        text = _ask_one(asker, question)
+        print(text)
+        return 1 if text.startswith("エラー: ") else 0
     # Interactive: earlier turns of this session are the history.
     history: list[str] = []
     print("質問を入力してください（終了: Ctrl-D）。", file=sys.stderr)
@@ -84,7 +131,10 @@ def ask_command(settings: Settings, question: str | None = None, jsonl: bool = F
         except (EOFError, KeyboardInterrupt):
             print(file=sys.stderr)
             return 0
+        except UnicodeDecodeError:
+            print("入力を UTF-8 として読めませんでした。", file=sys.stderr)
+            continue
         if not q.strip():
             continue
-        print(format_answer(asker.ask(q, history)))
+        print(_ask_one(asker, q, history))
         history.append(q)

@@ -8,10 +8,10 @@ import pytest
 
 from assistant.config import Settings
 from assistant.feedback import FeedbackStore
+from assistant.inputs import MSG_BLANK, InputError, clean_question, strip_controls
 from assistant.types import Citation
 from assistant.ui.chat import MSG_ERROR, ChatHandlers
 from assistant.ui.conversation import to_markdown
-from assistant.ui.inputs import MSG_BLANK, InputError, clean_question, strip_controls
 from assistant.ui.render import answer_message, citations_html, escape_text, stream_prefixes
 from tests.ui_fakes import ScriptedAsker
 

@@ -7,16 +7,19 @@ their own modules); each ``ask`` only parses, filters and scores.
 from __future__ import annotations
 
 import logging
-import re
+import threading
 import time
 from collections import Counter
-from functools import cached_property
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from assistant.answer import ABSTAIN_PHRASE, Asker
 from assistant.answer.extractive import Extractor, clean, exact_quote
 from assistant.answer.records_answer import records_answer
 from assistant.chat import resolve
 from assistant.config import Settings
+from assistant.inputs import InputError, clean_history, clean_question
 from assistant.records.engine import RecordsEngine
 from assistant.records.load import RecordSet, load_records
 from assistant.sources import SourceStore
@@ -24,13 +27,26 @@ from assistant.types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
 
-EMPTY_MESSAGE = "質問を入力してください。"
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+T = TypeVar("T")
 
 
-def clean_question(text: str) -> str:
-    """Strip control and bidi characters and surrounding blanks."""
-    return _CONTROL.sub("", text or "").strip()
+def built_once(method: Callable[[Any], T]) -> property:
+    """Like ``functools.cached_property``, but built at most once per instance even when several
+    threads ask first at the same time (``cached_property`` has no lock since Python 3.12)."""
+    name = method.__name__
+
+    @wraps(method)
+    def get(self: Any) -> T:
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            pass
+        with self._build_lock:
+            if name not in self.__dict__:
+                self.__dict__[name] = method(self)
+            return self.__dict__[name]
+
+    return property(get)
 
 
 class Assistant:
@@ -43,13 +59,14 @@ class Assistant:
         self._retriever = retriever
         self._embedder = embedder
         self.sources = SourceStore(settings.root)
+        self._build_lock = threading.RLock()  # the lazily built parts below (extractor needs retriever)
 
     # -- lazily loaded parts (once per instance) --------------------------------------------------
-    @cached_property
+    @built_once
     def engine(self) -> RecordsEngine:
         return RecordsEngine(self._records or load_records(self.settings.records_path))
 
-    @cached_property
+    @built_once
     def retriever(self):
         if self._retriever is not None:
             return self._retriever
@@ -57,7 +74,7 @@ class Assistant:
 
         return HybridRetriever.from_settings(self.settings, embedder=self._embedder)
 
-    @cached_property
+    @built_once
     def extractor(self) -> Extractor:
         from assistant.tokenize import content_terms, morphemes
 
@@ -75,13 +92,11 @@ class Assistant:
     # -- answering -------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         t0 = time.perf_counter()
-        q = clean_question(question)
-        if not q:
-            return Answer(question, EMPTY_MESSAGE, route="error", meta={"error": "empty"})
-        if len(q) > self.settings.max_question_chars:
-            return Answer(question, f"質問が長すぎます（{len(q)}文字）。{self.settings.max_question_chars}文字以内で"
-                          "入力してください。", route="error", meta={"error": "too_long"})
-        history = [h for h in (clean_question(h)[: self.settings.max_question_chars] for h in history or []) if h]
+        try:
+            q = clean_question(question, self.settings.max_question_chars)
+        except InputError as err:
+            return Answer(question, str(err), route="error", meta={"error": err.code})
+        history = clean_history(history, self.settings.max_question_chars)
         rq, retrieval_text = resolve(self.engine, q, history)
         context = " ".join(history) if retrieval_text != q else ""
         unexplained = self.engine.unexplained(q, rq)

@@ -13,9 +13,9 @@ import gradio as gr
 from assistant.answer import Asker
 from assistant.config import Settings
 from assistant.feedback import FeedbackStore
+from assistant.inputs import InputError, clean_question
 from assistant.types import Answer
 from assistant.ui.chat import ChatHandlers, build_chat_tab
-from assistant.ui.inputs import InputError, clean_question
 from assistant.ui.records_tab import build_records_tab
 
 log = logging.getLogger(__name__)

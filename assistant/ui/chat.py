@@ -12,8 +12,8 @@ import gradio as gr
 
 from assistant.answer import Asker
 from assistant.feedback import FeedbackStore
+from assistant.inputs import InputError, clean_question, strip_controls
 from assistant.ui.conversation import Conversation, Turn, write_exports
-from assistant.ui.inputs import InputError, clean_question, strip_controls
 from assistant.ui.render import answer_message, escape_text, stream_prefixes, streaming_message
 
 log = logging.getLogger(__name__)
