@@ -1,4 +1,9 @@
-"""Access to cited source files: their text (for exact-quote checks) and their titles."""
+"""Cited source files for the answerer: their text (for exact-quote checks) and their titles.
+
+Reading, decoding and path checks are shared with the evaluation harness
+(:class:`assistant.evaluate.sources.SourceTexts`), so the answerer quotes exactly what the
+evaluator verifies.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,21 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.evaluate.sources import SourceTexts
 from assistant.normalize import nfkc
 
 
 class SourceStore:
-    """Reads sources relative to the repository root once and keeps them (NFKC)."""
+    """Source texts (NFKC) and titles by source path, read once per process."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._texts = SourceTexts(root)
+
+    def text(self, source: str) -> str:
+        return self._texts.text(source)[0] or ""
 
     @lru_cache(maxsize=256)  # noqa: B019 - one store per process; sources are few and immutable
-    def text(self, source: str) -> str:
-        path = self.root / source
-        if not path.is_file():
-            return ""
-        if path.suffix.lower() in (".md", ".txt", ".csv"):
-            raw = path.read_bytes()
-            try:
-                return nfkc(raw.decode("utf-8-sig"))
-            except UnicodeDecodeError:
-                return nfkc(raw.decode("cp932", errors="replace"))
-        try:  # PDF/HTML: the loader's extracted text
-            from assistant.ingest.loaders import load_document
-
-            doc = load_document(path, self.root)
-            return nfkc(doc.text) if doc else ""
-        except Exception:  # noqa: BLE001 - a broken source simply cannot be quoted
-            return ""
-
-    @lru_cache(maxsize=256)  # noqa: B019
     def title(self, source: str) -> str:
         text = self.text(source)
         m = re.search(r"^title:\s*(.+)$", text[:2000], re.MULTILINE) if text.startswith("---") else None
