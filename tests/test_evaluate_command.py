@@ -115,8 +115,17 @@ def test_baseline_regression_exit_code(env):
     gate = json.loads((settings.root / "eval/reports/latest/report.json").read_text(encoding="utf-8"))["gate"]
     failed = {c["metric"] for c in gate["checks"] if not c["ok"]}
     assert failed == {"accuracy", "citation_validity"}
-    # A baseline made on another QA set is not compared by default (a subset via --limit here).
-    assert run(settings, qa, factory=worse, limit=3) == 0
+    md = (settings.root / "eval/reports/latest/report.md").read_text(encoding="utf-8")
+    assert "Regressed since the baseline (default): q2, q4" in md
+    # Another QA set (a subset here) is compared on the items both share unchanged.
+    assert run(settings, qa, factory=worse, limit=3) == 1
+    gate = json.loads((settings.root / "eval/reports/latest/report.json").read_text(encoding="utf-8"))["gate"]
+    assert gate["regressed"] == {"default": ["q2"]} and "unchanged items only" in gate["note"]
+    assert [c["metric"] for c in gate["checks"]] == ["accuracy_on_common_items"]
+    # An edited item is not compared: q2 now expects another answer, q4 is gone.
+    edited = [dict(q, expected=["8事業"]) if q["id"] == "q2" else q for q in QA[:3]]
+    qa.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in edited), encoding="utf-8")
+    assert run(settings, qa, factory=worse) == 0
 
 
 def test_fail_under_floors(env):

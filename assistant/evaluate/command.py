@@ -16,9 +16,16 @@ from typing import Any
 
 from assistant.answer import Asker
 from assistant.config import Settings
-from assistant.evaluate.gate import Check, Thresholds, check_baseline, check_limits, parse_fail_under
+from assistant.evaluate.gate import (
+    Check,
+    Thresholds,
+    check_baseline,
+    check_items,
+    check_limits,
+    parse_fail_under,
+)
 from assistant.evaluate.metrics import ItemResult, summarize
-from assistant.evaluate.qa import QAFileError, items_hash, load_qa
+from assistant.evaluate.qa import QAFileError, item_hash, items_hash, load_qa
 from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
 from assistant.evaluate.runner import run_items
 from assistant.evaluate.sources import RecordRows, SourceTexts
@@ -150,34 +157,43 @@ def eval_command(
     for n in gated:
         checks += check_limits(n, runs[n][0], {**th.floors, **floors_cli}, th.ceilings)
     base_path = baseline or root / DEFAULT_BASELINE
+    hashes = {i.id: item_hash(i) for i in items}
+    per_item = {n: {r.id: (hashes[r.id], r.correct) for r in rs} for n, (_, rs) in runs.items()}
     note = ""
     used_baseline: str | None = None
+    regressed: dict[str, list[str]] = {}
+    fixed: dict[str, list[str]] = {}
     if write_baseline:
         note = "baseline rewritten by this run"
     elif base_path.is_file():
         base = json.loads(base_path.read_text(encoding="utf-8"))
-        if base.get("qa_hash") != meta["qa_hash"]:
-            note = "baseline was made on a different QA set"
-        if baseline is None and note:
-            note += "; not compared"
-        else:
-            used_baseline = str(base_path)
-            for n in gated:
-                b = (base.get("pipelines") or {}).get(n)
-                if b:
-                    checks += check_baseline(n, runs[n][0], b["summary"], th)
+        used_baseline = str(base_path)
+        same_set = base.get("qa_hash") == meta["qa_hash"]
+        if not same_set:
+            note = "baseline was made on a different QA set: compared on the unchanged items only"
+        for n in gated:
+            b = (base.get("pipelines") or {}).get(n)
+            if not b:
+                continue
+            if same_set:
+                checks += check_baseline(n, runs[n][0], b["summary"], th)
+            check, regressed[n], fixed[n] = check_items(n, per_item[n], b.get("items") or {},
+                                                        th.tolerance.get("accuracy", 0.0))
+            if check is not None and not same_set:  # same set: the summary checks cover it
+                checks.append(check)
     else:
         note = "no baseline file"
     passed = all(c.ok for c in checks)
     gate = {"baseline": used_baseline, "note": note, "passed": passed,
-            "checks": [{**c.to_dict(), "describe": c.describe()} for c in checks]}
+            "checks": [{**c.to_dict(), "describe": c.describe()} for c in checks],
+            "regressed": regressed, "fixed": fixed}
     report = build_report(meta, runs, gate)
 
     out_dir = report_dir or root / DEFAULT_REPORT_DIR
     jp, mp = write_report(report, out_dir)
     if write_baseline:
         base_path.parent.mkdir(parents=True, exist_ok=True)
-        base_path.write_text(json.dumps(baseline_from_report(report), ensure_ascii=False, indent=2) + "\n",
+        base_path.write_text(json.dumps(baseline_from_report(report, per_item), ensure_ascii=False, indent=2) + "\n",
                              encoding="utf-8")
         _err(f"baseline written: {base_path}")
 

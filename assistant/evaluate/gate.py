@@ -10,6 +10,10 @@
      "category_tolerance": 0.2,               # allowed accuracy drop of any category (null: off)
      "category_min_n": 5}                     # categories smaller than this are not gated
 
+The baseline also stores each item's hash and correctness, so a changed QA file is still
+compared on the items both runs share unchanged (``accuracy_on_common_items``, with the
+``accuracy`` tolerance); the items that went from right to wrong are listed.
+
 Metric names are keys of a run summary; dotted paths reach nested values
 (``by_category.count.accuracy``, ``latency_by_route.records.p95_ms``).
 """
@@ -145,3 +149,19 @@ def parse_fail_under(specs: list[str]) -> dict[str, float]:
         except ValueError:
             raise ValueError(f"--fail-under {s!r}: {val!r} is not a number") from None
     return out
+
+
+def check_items(pipeline: str, current: dict[str, tuple[str, bool]], base: dict[str, Any],
+                tolerance: float) -> tuple[Check | None, list[str], list[str]]:
+    """Accuracy on the items unchanged since the baseline; also (regressed ids, fixed ids)."""
+    common = [i for i, (h, _) in current.items() if i in base and base[i][0] == h]
+    if not common:
+        return None, [], []
+    regressed = [i for i in common if base[i][1] and not current[i][1]]
+    fixed = [i for i in common if not base[i][1] and current[i][1]]
+    b = round(sum(bool(base[i][1]) for i in common) / len(common), 4)
+    v = round(sum(current[i][1] for i in common) / len(common), 4)
+    limit = round(b - tolerance, 4)
+    check = Check(pipeline, "accuracy_on_common_items", "baseline", v, limit, v >= limit - 1e-9, baseline=b,
+                  note=f"({len(common)} unchanged items; {len(regressed)} regressed, {len(fixed)} fixed)")
+    return check, regressed, fixed

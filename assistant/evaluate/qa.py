@@ -99,3 +99,9 @@ def items_hash(items: list[QAItem]) -> str:
     """Hash of the evaluated items (so a baseline is only compared with the same set)."""
     data = json.dumps([i.model_dump(mode="json") for i in items], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def item_hash(item: QAItem) -> str:
+    """Short hash of one item: a baseline compares only items that did not change."""
+    data = json.dumps(item.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(data.encode()).hexdigest()[:10]

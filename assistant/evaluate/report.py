@@ -51,10 +51,14 @@ def build_report(meta: dict[str, Any], runs: dict[str, tuple[dict[str, Any], lis
     }
 
 
-def baseline_from_report(report: dict[str, Any]) -> dict[str, Any]:
-    """The part of a report stored as a baseline: metadata and summaries, no items."""
+def baseline_from_report(report: dict[str, Any],
+                         per_item: dict[str, dict[str, tuple[str, bool]]] | None = None) -> dict[str, Any]:
+    """The part of a report stored as a baseline: metadata, summaries, and per pipeline each
+    item's ``[hash, correct]`` (so a later QA file is compared on its unchanged items)."""
     out = {k: v for k, v in report.items() if k not in ("pipelines", "gate")}
-    out["pipelines"] = {n: {"summary": p["summary"]} for n, p in report["pipelines"].items()}
+    out["pipelines"] = {n: {"summary": p["summary"],
+                            "items": {i: [h, ok] for i, (h, ok) in (per_item or {}).get(n, {}).items()}}
+                        for n, p in report["pipelines"].items()}
     return out
 
 
@@ -126,6 +130,12 @@ def render_markdown(report: dict[str, Any]) -> str:
         if not failed:
             out.append("")
             out.append("All checks passed.")
+    for n, ids in (gate.get("regressed") or {}).items():
+        if ids:
+            out += ["", f"Regressed since the baseline ({n}): " + ", ".join(ids)]
+    for n, ids in (gate.get("fixed") or {}).items():
+        if ids:
+            out += ["", f"Fixed since the baseline ({n}): " + ", ".join(ids)]
 
     for n in names:
         items = [i for i in report["pipelines"][n]["items"] if i["problems"]]
