@@ -105,3 +105,22 @@ def test_ids_are_stable_and_unique(tmp_path: Path):
     d2 = Document(d.id, d.source, d.title, d.text.replace("巡回する", "巡回している"), d.meta)
     ids1, ids2 = {c.id for c in a}, {c.id for c in chunk_document(d2)}
     assert len(ids1 - ids2) == 1 and len(ids2 - ids1) == 1
+
+
+def test_wide_table_one_row_per_chunk_and_caption_repeated():
+    long = "、".join(f"説明{i}" for i in range(40))
+    header = "| 項目 | 内閣府 | 総務省 |\n|---|---|---|"
+    text = (f"## 事業イメージ\n\nR4.12 時点\n\n{header}\n| 概要 | {long} | {long} |\n| 予算 | 0.3億円 | 4.0億円 |\n"
+            f"| 選定数 | R4:10事業 | R4:12事業 |\n")
+    chunks = chunk_document(_doc(text))
+    tables = [c for c in chunks if c.meta.get("table")]
+    assert [c.locator for c in tables] == ["事業イメージ > 表 (概要)", "事業イメージ > 表 (予算)",
+                                           "事業イメージ > 表 (選定数)"]
+    for c in tables:
+        assert c.text.startswith(f"事業イメージ\nR4.12 時点\n{header}\n") and c.meta["caption"] == "R4.12 時点"
+    assert chunks[0].meta["body"] == "R4.12 時点"  # the caption stays quotable on its own
+
+
+def test_text_before_any_heading_is_prefixed_with_the_title():
+    (c, _) = chunk_document(_doc("令和5年3月15日\n内閣府\n\n## 概要\n\n本文。\n", title="最近の取組"))
+    assert c.locator == "冒頭" and c.text == "最近の取組\n令和5年3月15日\n内閣府"

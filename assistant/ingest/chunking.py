@@ -6,7 +6,10 @@
 * Paragraphs are cut at sentence ends (。！？) and at line ends (bullet lines), then packed into
   chunks of about ``min_chars``–``max_chars`` characters without crossing a heading or a page.
 * Tables (Markdown pipe tables, or tab-separated rows in .txt) are split by rows; every chunk
-  repeats the header. Locator ``… > 表 (first row〜last row)``.
+  repeats the header (and a short caption line just above the table). Wide tables (long rows,
+  such as a comparison table with one row per attribute) get one row per chunk. Locator
+  ``… > 表 (first row label〜last row label)``.
+* Text before any heading is prefixed with the document title instead.
 * PDF pages (``doc.meta['pages']``) become ``p.N`` locators.
 
 ``chunk.meta["body"]`` is a contiguous, exact substring of ``doc.text`` (no prefix, no repeated
@@ -28,7 +31,7 @@ from assistant.normalize import find_years
 from assistant.types import Chunk, Document
 
 #: Bump when chunk boundaries, text or ids change: the index is then rebuilt from scratch.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _MD_SEP_RE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -142,10 +145,10 @@ class _Chunker:
         return " > ".join(parts) if parts else "冒頭"
 
     def emit(self, path: tuple[str, ...], page: int | None, raw: _Span, locator: str,
-             header: str = "", extra: dict[str, Any] | None = None) -> None:
+             header: str = "", extra: dict[str, Any] | None = None, context: str = "") -> None:
         body = self.text[raw.start:raw.end]
-        prefix = " > ".join(path)
-        text = "\n".join(p for p in (prefix, header, body) if p)
+        prefix = " > ".join(path) or self.doc.title
+        text = "\n".join(p for p in (prefix, context, header, body) if p)
         cid = chunk_id(self.doc.source, locator, text)
         n = self.seen.get(cid, 0)
         self.seen[cid] = n + 1
@@ -184,14 +187,16 @@ class _Chunker:
             self.emit(sec.path, sec.page, _Span(g[0].start, g[-1].end), loc)
         sec.units.clear()
 
-    def flush_table(self, path: tuple[str, ...], header: list[_Span], rows: list[_Span]) -> None:
+    def flush_table(self, path: tuple[str, ...], header: list[_Span], rows: list[_Span],
+                    caption: str = "") -> None:
         header_text = "\n".join(self.text[h.start:h.end] for h in header)
         if not rows:
             rows, header_text = header, ""
-        budget = max(self.cfg.max_chars - len(header_text), self.cfg.max_chars // 3)
+        budget = max(self.cfg.max_chars - len(header_text) - len(caption), self.cfg.max_chars // 3)
+        wide = sum(r.end - r.start for r in rows) / len(rows) > self.cfg.max_chars / 4
         groups: list[list[_Span]] = []
         for r in rows:
-            if groups and r.end - groups[-1][0].start <= budget:
+            if groups and not wide and r.end - groups[-1][0].start <= budget:
                 groups[-1].append(r)
             else:
                 groups.append([r])
@@ -203,8 +208,10 @@ class _Chunker:
             label = first if len(g) == 1 else f"{first}〜{last}"
             page = self.page_of(g[0].start)
             loc = self.locator(path, page, f"表 ({label})" if label else "表")
-            self.emit(path, page, _Span(g[0].start, g[-1].end), loc, header_text,
-                      {"table": True, "rows": len(g)})
+            extra: dict[str, Any] = {"table": True, "rows": len(g)}
+            if caption:
+                extra["caption"] = caption
+            self.emit(path, page, _Span(g[0].start, g[-1].end), loc, header_text, extra, caption)
 
     def run(self) -> list[Chunk]:
         text = self.text
@@ -234,7 +241,7 @@ class _Chunker:
                 self.flush_section(sec)
                 header = lines[i:i + n_header]
                 rows = [r for r in lines[i + n_header:end] if text[r.start:r.end].strip()]
-                self.flush_table(cur_path, header, rows)
+                self.flush_table(cur_path, header, rows, self._caption(lines, i))
                 sec = _Section(cur_path, page)
                 i = end
                 continue
@@ -245,6 +252,18 @@ class _Chunker:
             i += 1
         self.flush_section(sec)
         return self.chunks
+
+    def _caption(self, lines: list[_Span], i: int, max_len: int = 60) -> str:
+        """A short text line right above line ``i`` (blank lines allowed between), else ''."""
+        j = i - 1
+        while j >= 0 and not self.text[lines[j].start:lines[j].end].strip():
+            j -= 1
+        if j < 0:
+            return ""
+        s = self.text[lines[j].start:lines[j].end].strip()
+        if not s or len(s) > max_len or _HEADING_RE.match(s) or s.startswith("|") or "\t" in s:
+            return ""
+        return s
 
     def _table_at(self, lines: list[_Span], i: int) -> tuple[int, int] | None:
         """(header line count, end index) if a table starts at line ``i``."""
