@@ -18,6 +18,7 @@ from assistant.types import Answer
 log = logging.getLogger(__name__)
 #: What ``errors="surrogateescape"`` makes of bytes that are not UTF-8.
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 def answer_to_json(item_id: Any, answer: Answer, latency_ms: float) -> dict[str, Any]:
@@ -38,8 +39,9 @@ def dumps_line(obj: dict[str, Any]) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = json.dumps(obj)
-    return text + "\n"
+        return json.dumps(obj) + "\n"
+    # Characters some readers take for line breaks (str.splitlines, JavaScript) stay escaped.
+    return _LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def run_jsonl(asker: Asker, stdin: TextIO, stdout: TextIO, max_chars: int = 2000) -> int:

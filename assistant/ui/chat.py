@@ -103,8 +103,12 @@ class ChatHandlers:
     def vote(self, conv: Conversation | None, index: Any, liked: Any) -> tuple[Conversation | None, str]:
         """Record 👍 (liked True) / 👎 (False) for the answer at chat ``index``; anything else undoes it."""
         if isinstance(index, (list, tuple)):
-            index = index[0]
-        i = conv.turn_at_message(int(index)) if conv is not None else None
+            index = index[0] if index else None
+        try:
+            position = int(index)
+        except (TypeError, ValueError, OverflowError):  # not a message index: nothing to rate
+            position = None
+        i = conv.turn_at_message(position) if conv is not None and position is not None else None
         if i is None or self.feedback is None:
             return conv, MSG_NO_TURN
         turn = conv.turns[i]

@@ -22,12 +22,19 @@ PROJECT_COLUMNS = ["No", "都道府県", "自治体", "主な活用技術", "採
 
 def filter_projects(projects: Sequence[Project], prefecture: str = ALL, fiscal_year: str | int = ALL,
                     technology: str = ALL, mark: str = ALL) -> list[Project]:
-    """Projects matching every given filter (``ALL``/empty = no filter on that field)."""
+    """Projects matching every given filter (``ALL``/empty = no filter on that field; a year that
+    is not a number matches nothing)."""
+    year: int | None = None
+    if fiscal_year not in (ALL, None):
+        try:
+            year = int(fiscal_year)
+        except (TypeError, ValueError):
+            return []
     out = []
     for p in projects:
         if prefecture and p.prefecture != prefecture:
             continue
-        if fiscal_year not in (ALL, None) and p.selection_fy != int(fiscal_year):
+        if year is not None and p.selection_fy != year:
             continue
         if technology and technology not in p.technologies:
             continue
