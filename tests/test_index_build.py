@@ -171,3 +171,17 @@ def test_corrupted_index_gives_rebuild_hint_and_rebuild_recovers(corpus, capsys,
     clear_cache()
     hits = HybridRetriever(settings=s, embedder=emb).search("GPS除雪管理システム")
     assert hits and hits[0].chunk.source == "corpus/documents/alpha.md"
+
+
+def test_unreachable_chroma_server_is_a_clear_error(corpus, capsys):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once closed
+    _, s = corpus
+    s = s.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"})
+    assert index_command(s, embedder=FakeEmbeddings()) == 1
+    assert f"cannot reach the Chroma server at http://127.0.0.1:{port}" in capsys.readouterr().err
+    assert store.current_version(s.index_path) is None  # nothing was switched
+    assert store.versions(s.index_path) == []  # and the half-written version was removed

@@ -9,6 +9,7 @@ The new version is written in its own directory and served only after ``CURRENT`
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -70,6 +71,19 @@ def default_embedder(settings: Settings) -> Any:
     from assistant.embeddings import get_embedder
 
     return get_embedder(settings)
+
+
+def configured_identity(settings: Settings) -> dict[str, Any] | None:
+    """The identity the default embedder will have, from config and the model's manifest, without
+    loading the model (so a no-op ``assistant index`` takes well under a second); None if unknown."""
+    try:
+        from assistant.embeddings import model_checksum, resolve_prefixes, resolve_source
+
+        source = resolve_source(settings)
+        return {"model_id": source.model_id, "checksum": model_checksum(source),
+                "passage_prefix": resolve_prefixes(settings)[1]}
+    except Exception:  # noqa: BLE001 - loading the model reports the real problem
+        return None
 
 
 def embedding_identity(embedder: Any, settings: Settings) -> dict[str, Any]:
@@ -171,8 +185,10 @@ def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = Fal
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     with store.build_lock(root):
-        embedder = embedder if embedder is not None else default_embedder(settings)
-        ident = embedding_identity(embedder, settings)
+        ident = configured_identity(settings) if embedder is None else embedding_identity(embedder, settings)
+        if ident is None:
+            embedder = default_embedder(settings)
+            ident = embedding_identity(embedder, settings)
         key = compat_key(ident, cfg)
         prev: _Previous | None = None
         reason = "rebuild requested" if rebuild else "first build"
@@ -209,6 +225,11 @@ def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = Fal
                                              and not i.get("skipped")),
                                chunks=len(prev.chunks), record_chunks=n_rec,
                                timings={"total": time.perf_counter() - t0})
+        if embedder is None:  # something to build: now the model is needed
+            embedder = default_embedder(settings)
+            if embedding_identity(embedder, settings) != ident:
+                raise RuntimeError("the loaded embedding model does not match its manifest; "
+                                   "run `assistant models prepare --force`")
         mode = "incremental" if prev is not None else "full"
         if prev is not None:
             reason = "corpus changed"
@@ -297,36 +318,15 @@ def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = Fal
 
         # 4. write the new version, then switch the pointer.
         t = time.perf_counter()
-        version = store.new_version()
-        vdir = root / version
-        vdir.mkdir(parents=True)
-        store.write_chunks(vdir, chunks, final_tokens)
-        store.write_vectors(vdir, vectors)
-        BM25Index.build(final_tokens).save(vdir / store.BM25_DIR)
-        cname = chroma_mod.collection_name(settings, version)
-        client = chroma_mod.make_client(settings, vdir / store.CHROMA_DIR)
-        try:
-            col = chroma_mod.create_collection(client, cname, embedder,
-                                               {"version": version, "model_id": ident["model_id"]})
-            with tqdm(total=len(chunks), desc="chroma", unit="chunk", file=sys.stderr,
-                      disable=not progress, leave=False) as bar:
-                chroma_mod.add_chunks(col, chunks, vectors, 1000, bar)
-            if col.count() != len(chunks):
-                raise RuntimeError(f"Chroma holds {col.count()} of {len(chunks)} chunks")
-        finally:
-            if not settings.chroma_url:
-                client.close()
         manifest = {
-            "format": store.FORMAT_VERSION, "version": version, "compat": key,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tokenizer": tokenizer_id(),
-            "chroma": chroma_target(settings), "collection": cname, "dim": int(dim),
-            "files": files_out, "records_module": records_module, "records_note": note,
+            "format": store.FORMAT_VERSION, "compat": key, "tokenizer": tokenizer_id(),
+            "chroma": chroma_target(settings), "dim": int(dim), "files": files_out,
+            "records_module": records_module, "records_note": note,
             "counts": {"chunks": len(chunks), "documents": n_docs, "record_chunks": len(rec_chunks)},
             "settings": {"embedding_model": settings.embedding_model, "collection": settings.collection,
                          "config_hash": settings.config_hash()},
         }
-        store.write_json(vdir / store.MANIFEST, manifest)
-        store.fsync_tree(vdir)
+        version = _write_version(settings, embedder, chunks, final_tokens, vectors, manifest, progress)
         old = prev.version if prev is not None else _safe_current(root)
         store.set_current(root, version)
         keep = {version} | ({old} if old else set())
@@ -339,6 +339,42 @@ def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = Fal
     return BuildReport(mode, reason, version, documents=n_docs, chunks=len(chunks),
                        record_chunks=len(rec_chunks), added=added, changed=changed, removed=removed,
                        embedded=embedded, reused=len(chunks) - embedded, warnings=warnings, timings=timings)
+
+
+def _write_version(settings: Settings, embedder: Any, chunks: list[Chunk], tokens: list[list[str]],
+                   vectors: np.ndarray, manifest: dict[str, Any], progress: bool) -> str:
+    """Write a complete version directory (and its Chroma collection); returns its name.
+
+    On error the half-written version is removed; a killed process leaves it for the next build.
+    """
+    version = store.new_version()
+    vdir = settings.index_path / version
+    cname = chroma_mod.collection_name(settings, version)
+    vdir.mkdir(parents=True)
+    try:
+        store.write_chunks(vdir, chunks, tokens)
+        store.write_vectors(vdir, vectors)
+        BM25Index.build(tokens).save(vdir / store.BM25_DIR)
+        client = chroma_mod.make_client(settings, vdir / store.CHROMA_DIR)
+        try:
+            col = chroma_mod.create_collection(client, cname, embedder,
+                                               {"version": version, "model_id": manifest["compat"]["embedding"]["model_id"]})
+            with tqdm(total=len(chunks), desc="chroma", unit="chunk", file=sys.stderr,
+                      disable=not progress, leave=False) as bar:
+                chroma_mod.add_chunks(col, chunks, vectors, 1000, bar)
+            if col.count() != len(chunks):
+                raise RuntimeError(f"Chroma holds {col.count()} of {len(chunks)} chunks")
+        finally:
+            if not settings.chroma_url:
+                client.close()
+        manifest = {**manifest, "version": version, "collection": cname,
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        store.write_json(vdir / store.MANIFEST, manifest)
+        store.fsync_tree(vdir)
+    except BaseException:
+        shutil.rmtree(vdir, ignore_errors=True)
+        raise
+    return version
 
 
 def _records_module_available() -> bool:
@@ -379,6 +415,12 @@ def index_command(settings: Settings, rebuild: bool = False, if_missing: bool = 
             log(f"index exists ({v}); skipping (--if-missing)")
             return 0
     try:
+        if embedder is None:
+            embedder = default_embedder(settings)
+    except RuntimeError as e:  # e.g. the offline model is not prepared: the message says what to run
+        log(f"error: {e}")
+        return 1
+    try:
         report = build_index(settings, embedder, rebuild=rebuild)
     except store.IndexMissing as e:
         log(f"error: {e}")
@@ -386,5 +428,10 @@ def index_command(settings: Settings, rebuild: bool = False, if_missing: bool = 
     except store.IndexCorrupted as e:
         log(f"error: {e}")
         return 2
+    except Exception as e:
+        if settings.chroma_url and "connect" in f"{type(e).__name__} {e}".lower():
+            log(f"error: cannot reach the Chroma server at {settings.chroma_url} ({e})")
+            return 1
+        raise
     print(report.summary(), flush=True)
     return 0
