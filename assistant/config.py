@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     passage_prefix: str | None = None
     embedding_batch_size: int = 32
     torch_threads: int = 2
+    query_threads: int = 1  # torch threads for one query (see eval/BENCHMARKS.md)
 
     # Index / retrieval
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 selects chromadb.HttpClient
