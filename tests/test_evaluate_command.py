@@ -190,3 +190,19 @@ def test_report_records_index_manifest_hash(env):
     assert run(settings, qa) == 0
     report = json.loads((settings.root / "eval/reports/latest/report.json").read_text(encoding="utf-8"))
     assert report["index_manifest_sha256"] == hashlib.sha256(b'{"chunks": 3}').hexdigest()
+
+
+def test_warm_up_runs_before_timing(env):
+    settings, qa = env
+    calls: list[str] = []
+
+    class Warm(ScriptedAsker):
+        def warm_up(self) -> None:
+            calls.append("warm")
+
+        def ask(self, question, history=None):
+            calls.append("ask")
+            return super().ask(question, history)
+
+    assert run(settings, qa, factory=lambda s, p: Warm(good_script())) == 0
+    assert calls[0] == "warm" and calls.count("warm") == 1 and calls.count("ask") == 4
