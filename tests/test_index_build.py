@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.index import (
@@ -185,3 +186,13 @@ def test_unreachable_chroma_server_is_a_clear_error(corpus, capsys):
     assert f"cannot reach the Chroma server at http://127.0.0.1:{port}" in capsys.readouterr().err
     assert store.current_version(s.index_path) is None  # nothing was switched
     assert store.versions(s.index_path) == []  # and the half-written version was removed
+
+
+def test_embedding_batches_by_length_keep_the_input_order():
+    from assistant.index.build import _embed
+
+    texts = ["短い", "とても長い文章です。" * 20, "中くらいの長さの文", "x" * 300, "あ"]
+    emb = FakeEmbeddings()
+    got = _embed(emb, texts, batch=2, progress=False)
+    assert emb.calls == [2, 2, 1]
+    np.testing.assert_allclose(got, np.asarray(FakeEmbeddings().embed_documents(texts), dtype=np.float32))

@@ -168,12 +168,16 @@ def _dedupe(chunks: list[Chunk], tokens: list[list[str] | None]) -> tuple[list[C
 
 
 def _embed(embedder: Any, texts: list[str], batch: int, progress: bool) -> np.ndarray:
-    out: list[list[float]] = []
+    """Embed in batches of similar length (less padding), returned in the input order."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[list[float]] = [[] for _ in texts]
     with tqdm(total=len(texts), desc="embedding", unit="chunk", file=sys.stderr,
               disable=not progress or not texts, leave=False) as bar:
-        for s in range(0, len(texts), batch):
-            out.extend(embedder.embed_documents(texts[s:s + batch]))
-            bar.update(len(texts[s:s + batch]))
+        for s in range(0, len(order), batch):
+            idx = order[s:s + batch]
+            for i, v in zip(idx, embedder.embed_documents([texts[i] for i in idx]), strict=True):
+                out[i] = v
+            bar.update(len(idx))
     return np.asarray(out, dtype=np.float32)
 
 
