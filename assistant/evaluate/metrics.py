@@ -143,8 +143,8 @@ def _is_running_total(value: float, addends: list[float]) -> bool:
 
 def ungrounded_numbers(answer: str, quotes: Sequence[str], echoes: Sequence[str] = ()) -> list[str]:
     """Numbers of ``answer`` that ``quotes`` and ``echoes`` do not support (no derivations)."""
-    return [n for n, _ in dict.fromkeys(_answer_numbers(answer)) if n not in
-            (number_support(quotes) | number_support(echoes))]
+    support = number_support(quotes) | number_support(echoes)
+    return [n for n in dict.fromkeys(n for n, _ in _answer_numbers(answer)) if n not in support]
 
 
 # ---------------------------------------------------------------- retrieval
