@@ -46,6 +46,10 @@ def doc_id_for(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
+#: Encodings ``decode_text`` falls back to, with the name a warning gives them.
+LEGACY_ENCODINGS = {"cp932": "Shift_JIS (CP932)", "euc_jp": "EUC-JP"}
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode UTF-8 (with or without BOM), else Shift_JIS/CP932, else EUC-JP; (text, encoding)."""
     if b"\x00" in data[:4096]:
@@ -239,6 +243,9 @@ def load_documents(paths: Iterable[Path], root: Path,
     for p in paths:
         try:
             docs.append(load_document(p, root))
+            legacy = LEGACY_ENCODINGS.get(docs[-1].meta.get("encoding", ""))
+            if legacy:  # indexed, but say so: the file may have been saved in the wrong encoding
+                print(f"warning: {docs[-1].source}: decoded as {legacy}, not UTF-8", file=sys.stderr, flush=True)
         except LoadError as e:
             w = LoadWarning(relative_source(p, root), str(e))
             warnings.append(w)
