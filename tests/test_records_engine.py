@@ -176,3 +176,34 @@ def test_lookup_with_particle_after_name(engine):
     # 「三郷町はいつ…」: the particle after the name must not become a word of its own.
     _, r = run(engine, "三郷町はいつ採択された？")
     assert "三郷町" in r.text and "R2" in r.text
+
+
+def test_superlatives(engine):
+    _, r = run(engine, "R4年度の選定数が最も多かったのはどの事業？")
+    best = max((s for s in engine.records.selections if s.fiscal_year == 2022), key=lambda s: s.count)
+    name = next(p.program_name for p in engine.records.programs if p.program_id == best.program_id)
+    assert f"{name}が最も多い" in r.text
+    _, r = run(engine, "日本版MaaSの選定数が一番多い年度は？")
+    top = max((s for s in engine.records.selections if s.program_id == "mlit-maas"), key=lambda s: s.count)
+    assert f"最も多いのは{top.fiscal_year_label}" in r.text
+
+
+def test_applicant_kinds(engine):
+    _, alone = run(engine, "都道府県が単独で選定されている事業は？")
+    assert {p.no for p in alone.rows} == expected_projects(engine, lambda p: p.prefecture_is_applicant
+                                                           and not p.municipalities)
+    _, joint = run(engine, "共同で申請した事業は？")
+    assert joint.rows and all(len(p.municipalities) + p.prefecture_is_applicant > 1 for p in joint.rows)
+
+
+def test_unknown_city_inside_known_prefecture(engine):
+    q = engine.parse("京都府京都市は何年度に採択された？")
+    assert q.unknown_places == ["京都市"] and engine.run(q).status == "abstain"
+    assert engine.run(engine.parse("京都市の事業はいくつ？")).status == "empty"
+
+
+def test_event_program_and_city(engine):
+    _, r = run(engine, "ミニシンポジウムで取組事例を紹介した自治体は？")
+    assert "千葉市" in r.text and "河内長野市" in r.text
+    _, r = run(engine, "令和4年度のシンポジウムはどこで開催された？")
+    assert all(e.city in r.text for e in r.rows)

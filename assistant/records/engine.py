@@ -97,6 +97,9 @@ class RecordsEngine:
             return self._events(q)
         if q.domain == "kpis":
             return self._kpis(q)
+        if (q.domain == "projects" and q.intent == "compare" and "selections" in q.attributes
+                and len(q.years) <= 1 and not q.has_project_filters):
+            q = replace(q, domain="programs")  # 「R4の選定数が最も多いのはどの事業？」: across programs
         if q.domain == "programs":
             if unknown_ministries(q.text, self.records.programs) and not q.programs:
                 return RecordResult("abstain", "", filters=unknown_ministries(q.text, self.records.programs))
@@ -123,6 +126,10 @@ class RecordsEngine:
             f.append("(※)国土交通省道路局の自動運転サービス導入支援事業の対象")
         if q.support_ends:
             f.append("R4年度末で支援終了（H30年度選定）")
+        if q.applicant == "prefecture_only":
+            f.append("都道府県が単独で申請")
+        elif q.applicant == "joint":
+            f.append("複数の団体による共同申請")
         return f
 
     def _filter_projects(self, q: RecordQuery) -> list[Project]:
@@ -142,6 +149,11 @@ class RecordsEngine:
             if techs & set(q.excluded_technologies):
                 continue
             if q.mlit_flag is not None and p.mlit_autonomous_support != q.mlit_flag:
+                continue
+            if q.applicant == "prefecture_only" and not (p.prefecture_is_applicant and not p.municipalities):
+                continue
+            if q.applicant == "joint" and not (p.prefecture_is_applicant and p.municipalities
+                                               or len(p.municipalities) > 1):
                 continue
             if q.support_ends is not None and p.support_ends_r4 != q.support_ends:
                 continue
@@ -188,7 +200,7 @@ class RecordsEngine:
                 lines.insert(0, f"支援対象事業一覧で、{cond}に該当する事業は{len(rows)}件です。")
             return RecordResult("answer", "\n".join(lines), rows=list(rows), numbers=[str(len(rows))],
                                 filters=filters)
-        if q.intent == "compare":
+        if q.intent == "compare" and (len(q.years) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1):
             return self._compare_projects(q, filters)
         n = len(rows)
         head = f"支援対象事業一覧で、{cond}に該当する事業は{n}件です。"
@@ -245,6 +257,8 @@ class RecordsEngine:
     # -- programs ------------------------------------------------------------------------------
     def _programs(self, q: RecordQuery) -> RecordResult:
         progs = [self.program_by_id[i] for i in q.programs if i in self.program_by_id]
+        if not progs and q.intent == "compare":
+            progs = list(self.records.programs)
         if not progs:
             if "selections" in q.attributes or q.intent in ("count", "total"):
                 progs = [self.default_program] if self.default_program else []
@@ -296,7 +310,13 @@ class RecordsEngine:
                                  f"（合計{total}事業）。")
                     numbers.append(str(total))
                 rows.extend(sels[:1])
-            if q.intent == "compare" and len(progs) > 1:
+            if q.intent == "compare" and not q.years and has_year_question(q.text):
+                for p in progs:  # 「選定数が最も多かった年度は？」
+                    sels = [s for s in self.records.selections if s.program_id == p.program_id]
+                    top = max(sels, key=lambda s: s.count)
+                    lines.append(f"{p.program_name}で選定数が最も多いのは{year_label(top.fiscal_year)}"
+                                 f"（{top.count}事業）です。")
+            elif q.intent == "compare" and len(progs) > 1:
                 totals = {p.program_name: sum(s.count for s in self.records.selections
                                               if s.program_id == p.program_id and _year_ok(s.fiscal_year, q.years))
                           for p in progs}
@@ -348,7 +368,7 @@ class RecordsEngine:
             if "date" in attrs:
                 parts.append(f"日時: {e.date_as_written}")
             if "place" in attrs:
-                parts.append(f"場所: {e.place}")
+                parts.append(f"場所: {e.place}" + (f"（{e.city}）" if e.city else ""))
             if "program" in attrs:
                 parts.append(f"プログラム: {e.program}")
             if "participants" in attrs and e.participants is not None:
@@ -360,6 +380,10 @@ class RecordsEngine:
             lines.append(f"合計{total}名")
             numbers.append(str(total))
         return RecordResult("answer", "\n".join(lines), rows=list(events), numbers=numbers)
+
+
+def has_year_question(text: str) -> bool:
+    return bool(re.search(r"何年度|どの年度|いつ|年度は|年度\?|which year|what year", text, re.IGNORECASE))
 
 
 def _event_fy(e: Event) -> int | None:

@@ -78,11 +78,12 @@ class RecordQuery:
     attributes: set[str] = field(default_factory=set)  # year, technologies, budget, contact, ...
     kpi_ids: list[str] = field(default_factory=list)
     event_kind: str | None = None  # シンポジウム | ミニシンポジウム
+    applicant: str | None = None  # prefecture_only (県単独) | joint (共同)
     followup: bool = False
 
     @property
     def has_project_filters(self) -> bool:
-        return bool(self.prefectures or self.municipalities or self.technologies
+        return bool(self.prefectures or self.municipalities or self.technologies or self.applicant
                     or self.excluded_technologies or self.mlit_flag is not None
                     or self.support_ends is not None or self.unknown_places)
 
@@ -161,17 +162,23 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
         q.attributes.add("place")
     if has(raw, ("日時", "いつ", "開催日", "日程", "when", "date")):
         q.attributes.add("date")
-    if has(raw, ("プログラム", "内容", "programme", "program of")):
+    if has(raw, ("プログラム", "内容", "programme", "program of", "紹介", "講演", "事例", "座談会", "見学")):
         q.attributes.add("program")
+    if has(raw, ("最も多", "一番多", "最多", "最も少な", "一番少な", "most", "fewest")):
+        q.attributes.add("superlative")
 
+    if has(raw, ("単独", "単体", "のみで", "県のみ", "alone")):
+        q.applicant = "prefecture_only" if has(raw, ("都道府県", "県", "府", "prefecture")) else None
+    elif has(raw, ("共同", "連名", "合同", "jointly")):
+        q.applicant = "joint"
     if has(raw, ("ミニシンポ", "mini-symposium", "mini symposium")):
         q.event_kind = "ミニシンポジウム"
     elif has(raw, EVENT_CUES):
         q.event_kind = "シンポジウム"
 
     # Intent.
-    if has(raw, COMPARE_CUES) and (len(q.years) > 1 or len(q.programs) > 1 or len(q.prefectures) > 1
-                                   or len(q.technologies) > 1):
+    if "superlative" in q.attributes or has(raw, COMPARE_CUES) and (
+            len(q.years) > 1 or len(q.programs) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1):
         q.intent = "compare"
     elif has(raw, TOTAL_CUES):
         q.intent = "total"

@@ -113,6 +113,7 @@ class Event(RecordBase):
     date: str  # ISO yyyy-mm-dd
     day: str  # 1日目 / 2日目 / empty
     place: str
+    city: str = ""  # the municipality where it was held, when the document says (四條畷市)
     program: str
     participants: int | None
     participants_breakdown: str

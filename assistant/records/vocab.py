@@ -115,10 +115,14 @@ class Vocabulary:
         claim("municipality", self.municipality_stems, stem=True)
         claim("technology", self.technologies, ascii_words=True)
         # Unknown place names (札幌市, 渋谷区): kanji/kana run ending in 市町村区, not generic.
-        for m in re.finditer(r"([一-龥ぁ-んァ-ヶ々]{1,6}?)(市|町|村|区)(?![一-龥])", t):
+        masked = "".join("|" if taken[i] else ch for i, ch in enumerate(t))  # known names are not stems
+        for m in re.finditer(r"([一-龥ぁ-んァ-ヶ々]{1,6}?)(市|町|村|区)(?![一-龥])", masked):
             s, e = m.span()
             word = m.group(0)
-            if any(taken[s:e]) or word in GENERIC_PLACES or any(g in word for g in GENERIC_PLACES):
+            if any(taken[s:e]) or word in GENERIC_PLACES or any(
+                    word.endswith(g) for g in GENERIC_PLACES if len(g) >= 3):
+                continue
+            if word.endswith("都市") and not re.fullmatch(r"[一-龥]{1,2}都市", word):  # 政令指定都市, 10万人都市
                 continue
             stem = m.group(1)
             if len(stem) < 2 or re.search(r"[ぁ-ん]", stem[-1]) or stem.endswith(("の", "各", "全")):
