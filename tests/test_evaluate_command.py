@@ -206,3 +206,13 @@ def test_warm_up_runs_before_timing(env):
 
     assert run(settings, qa, factory=lambda s, p: Warm(good_script())) == 0
     assert calls[0] == "warm" and calls.count("warm") == 1 and calls.count("ask") == 4
+
+
+def test_pipeline_that_cannot_start_exits_2(env, capsys):
+    settings, qa = env
+
+    def broken(s, p):
+        raise RuntimeError("no index at index/; run `assistant index` first")
+
+    assert run(settings, qa, factory=broken) == 2
+    assert "assistant index" in capsys.readouterr().err

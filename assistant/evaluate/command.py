@@ -39,6 +39,10 @@ DEFAULT_BASELINE = Path("eval/baseline.json")
 DEFAULT_THRESHOLDS = Path("eval/thresholds.json")
 
 
+class PipelineBuildError(RuntimeError):
+    """A pipeline could not be built (no index, no model): the run cannot start."""
+
+
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -89,10 +93,13 @@ def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory
     build_ms: dict[str, float] = {}
     for name in pipelines:
         t0 = time.perf_counter()
-        asker = factory(settings, name)
-        warm_up = getattr(asker, "warm_up", None)
-        if callable(warm_up):  # load models/index now, so the first item's latency is a query's
-            warm_up()
+        try:
+            asker = factory(settings, name)
+            warm_up = getattr(asker, "warm_up", None)
+            if callable(warm_up):  # load models/index now, so the first item's latency is a query's
+                warm_up()
+        except Exception as e:
+            raise PipelineBuildError(f"cannot start the {name!r} pipeline: {type(e).__name__}: {e}") from e
         build_ms[name] = round((time.perf_counter() - t0) * 1000, 1)
         results = run_items(asker, items, sources, label=name, progress=progress, records=records)
         summary = summarize(results)
@@ -141,7 +148,11 @@ def eval_command(
     if limit is not None:
         items = items[:limit]
 
-    runs, build_ms = run_pipelines(settings, items, names, factory or _build_assistant, progress)
+    try:
+        runs, build_ms = run_pipelines(settings, items, names, factory or _build_assistant, progress)
+    except PipelineBuildError as e:  # e.g. no index yet: nothing to evaluate
+        _err(f"error: {e}")
+        return 2
     meta: dict[str, Any] = {
         "version": 1,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
