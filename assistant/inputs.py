@@ -59,9 +59,9 @@ def clean_question(text: object, max_chars: int) -> str:
     return cleaned
 
 
-def clean_history(history: Iterable[object] | None, max_chars: int) -> list[str]:
-    """Earlier user turns, cleaned and cut to ``max_chars``; blanks and non-strings dropped,
-    only the latest :data:`MAX_HISTORY_TURNS` kept."""
+def clean_history(history: Iterable[object] | None, max_chars: int | None = None) -> list[str]:
+    """Earlier user turns, cleaned and cut to ``max_chars`` (None: not cut); blanks and
+    non-strings dropped, only the latest :data:`MAX_HISTORY_TURNS` kept."""
     if history is None or isinstance(history, (str, bytes)):
         return []
     out = [strip_controls(h).strip()[:max_chars] for h in history if isinstance(h, str)]

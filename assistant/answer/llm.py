@@ -51,6 +51,7 @@ from assistant.answer.guard import (
     redact_injections,
 )
 from assistant.config import Settings
+from assistant.inputs import clean_history, strip_controls
 from assistant.types import Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,9 @@ def format_evidence(evidence: Iterable[Evidence]) -> str:
 
 
 def chain_inputs(question: str, history: Sequence[str] | None, evidence: Sequence[Evidence]) -> dict[str, str]:
+    """The prompt's variables; the user's text cleaned as at every entry (no controls, no bidi)."""
+    question = strip_controls(question).strip()
+    history = clean_history(history)
     hist = ""
     if history:
         hist = "これまでの質問（古い順）:\n" + "\n".join(f"- {h}" for h in history) + "\n\n"
