@@ -92,6 +92,28 @@ def feedback_export(out: Path = typer.Option(None, "--out", help="CSV file (defa
     raise typer.Exit(export_command(_settings().resolved_feedback_url, out))
 
 
+@app.command("bench")
+def bench(
+    sizes: str = typer.Option("seed,1000,10000", "--sizes", help="'seed' (the real corpus) and/or numbers of "
+                              "documents of a synthetic corpus, comma-separated"),
+    concurrency: str = typer.Option("1,4,8", "--concurrency", help="numbers of concurrent askers"),
+    chroma_server: bool = typer.Option(False, "--chroma-server", help="also measure Chroma in server mode"),
+    out: Path = typer.Option(None, "--out", help="folder for bench.json and bench.md (default var/bench)"),
+    limit: int = typer.Option(None, "--limit", help="use only the first N questions of eval/qa.jsonl"),
+    seed: int = typer.Option(0, "--seed", help="seed of the synthetic corpus"),
+    max_sections: int = typer.Option(1, "--max-sections", help="real sections per synthetic document (1..N)"),
+    section_chars: int = typer.Option(500, "--section-chars", help="cut each section at this many characters"),
+    project_every: int = typer.Option(10, "--project-every", help="every N-th synthetic document adds a "
+                                      "projects.csv row"),
+) -> None:
+    """Benchmark: model load, index builds, warm ask latency per route, throughput, naive, RSS."""
+    from assistant.bench import bench_command
+
+    raise typer.Exit(bench_command(_settings(), sizes=sizes, concurrency=concurrency, chroma_server=chroma_server,
+                                   out=out, seed=seed, limit=limit, max_sections=max_sections,
+                                   section_chars=section_chars, project_every=project_every))
+
+
 @app.command("serve")
 def serve() -> None:
     """Start the Gradio UI (host/port from config)."""
