@@ -114,3 +114,10 @@ def morphemes(text: str) -> list[tuple[str, str, str]]:
                 form = s.strip().casefold() if s.isascii() else m.normalized_form().strip().casefold()
                 out.append((s, form, m.part_of_speech()[0]))
     return out
+
+
+def reading(text: str) -> str:
+    """Katakana reading of ``text`` (Sudachi), e.g. 盛岡 -> モリオカ."""
+    tok = get_tokenizer()
+    with tok._lock:
+        return "".join(m.reading_form() for m in tok._tok.tokenize(text))

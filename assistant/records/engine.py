@@ -18,6 +18,8 @@ from assistant.records.query import RecordQuery, YearRef, parse_question
 from assistant.records.schema import Event, Kpi, Program, Project, RecordBase
 from assistant.records.vocab import Vocabulary
 
+#: Questions about the documents themselves (as of when, what a mark means), never about rows.
+NOT_RECORDS = re.compile(r"何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
 LIST_LIMIT = 12  # names spelled out in a count answer up to this many
 _BOUND_TEXT = {"eq": "", "until": "まで", "since": "以降", "range": "から"}
 
@@ -68,7 +70,9 @@ class RecordsEngine:
         self.coverage = CoverageChecker(records, tokenize)
         names = sorted({m for p in records.projects for m in p.municipalities}
                        | {m for s in records.support_ended for m in s.municipalities})
-        self.vocab = Vocabulary.build(names, [p.prefecture for p in records.projects])
+        from assistant.tokenize import reading
+
+        self.vocab = Vocabulary.build(names, [p.prefecture for p in records.projects], reading=reading)
         self.default_program = records.programs[0] if records.programs else None
         self.program_by_id = {p.program_id: p for p in records.programs}
 
@@ -85,8 +89,11 @@ class RecordsEngine:
         """Words of ``question`` the records cannot account for (then the documents answer)."""
         from assistant.normalize import normalize_text
 
-        spans = [*q.municipalities, *q.prefectures, *q.unknown_places]
-        return self.coverage.unexplained(normalize_text(question), q.domain, spans)
+        spans = [*q.surfaces, *q.municipalities, *q.prefectures, *q.unknown_places]
+        if NOT_RECORDS.search(question):
+            return [NOT_RECORDS.search(question).group(0)]
+        extra = ("申請", "応募") if q.applicant else ()
+        return self.coverage.unexplained(normalize_text(question), q.domain, spans, extra)
 
     # -- dispatch ------------------------------------------------------------------------------
     def run(self, q: RecordQuery) -> RecordResult | None:
@@ -175,7 +182,7 @@ class RecordsEngine:
         lookup = q.intent == "lookup" or (q.intent is None and bool(q.attributes & {"year", "technologies"}))
         if not self._years_in_range(q, known_years | {s.fiscal_year for s in self.records.selections}):
             return RecordResult("abstain", "", filters=filters)
-        if q.unknown_places and not (q.municipalities or q.prefectures):
+        if q.unknown_places and not q.municipalities:  # 札幌市 / 北海道札幌市: not in the table
             place = "、".join(q.unknown_places)
             if not lookup and (q.intent in ("count", "list", "total") or "事業" in q.text):
                 return RecordResult("empty", f"{place}の事業は支援対象事業一覧（"

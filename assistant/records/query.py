@@ -24,7 +24,8 @@ ANY_CUES = ("または", "もしくは", "いずれか", "どちらか", " or ")
 
 PROJECT_CUES = ("事業", "自治体", "団体", "採択", "選定", "選ば", "活用技術", "技術", "project",
                 "municipal", "selected", "支援中", "支援対象")
-YEAR_ATTR_CUES = ("採択年度", "選定年度", "何年度", "いつ", "年度は", "採択年", "which year", "when")
+YEAR_ATTR_CUES = ("採択年度", "選定年度", "何年度", "いつ", "年度は", "採択年", "which year", "when", "fiscal year",
+                  "what year")
 TECH_ATTR_CUES = ("活用技術", "技術", "何を使", "technolog", "使って")
 FLAG_CUES = ("※", "道路局", "自動運転サービス導入支援", "road bureau")
 ENDED_CUES = ("支援終了", "支援が終", "支援満了", "満了", "終わる", "終了する", "終了した", "support end", "ends")
@@ -80,6 +81,7 @@ class RecordQuery:
     event_kind: str | None = None  # シンポジウム | ミニシンポジウム
     applicant: str | None = None  # prefecture_only (県単独) | joint (共同)
     followup: bool = False
+    surfaces: list[str] = field(default_factory=list)  # the question's text of each matched entity
 
     @property
     def has_project_filters(self) -> bool:
@@ -126,6 +128,7 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
     terms: list[Term] = terms_of(raw)
     low = raw.casefold()
     excl_pos = min((low.find(c.casefold()) for c in EXCLUDE_CUES if c.casefold() in low), default=-1)
+    q.surfaces = [raw[t.start:t.end] for t in terms]
     for t in terms:
         if t.kind == "prefecture" and t.value not in q.prefectures:
             q.prefectures.append(t.value)
@@ -158,7 +161,7 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
             q.attributes.add(name)
     if has(raw, ("参加者", "参加人数", "何人", "participants")):
         q.attributes.add("participants")
-    if has(raw, ("場所", "どこで", "会場", "where", "開催地")):
+    if has(raw, ("場所", "どこで", "会場", "where", "開催地", "開催方法", "開催形式", "オンライン", "online")):
         q.attributes.add("place")
     if has(raw, ("日時", "いつ", "開催日", "日程", "when", "date")):
         q.attributes.add("date")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -27,6 +28,20 @@ TECH_ALIASES: dict[str, tuple[str, ...]] = {
 
 #: Place-like words that are not municipality names.
 GENERIC_PLACES = ("市町村", "市区町村", "都市", "町村", "区市町村", "政令指定都市", "全市", "各市", "都道府県")
+
+
+def romaji_key(word: str) -> str:
+    """Loose Hepburn spelling for matching English text: long vowels folded (Ōsaka/Oosaka/Osaka)."""
+    w = re.sub(r"[^a-z]", "", word.casefold())
+    for long, short in (("ou", "o"), ("oo", "o"), ("uu", "u"), ("ei", "e"), ("aa", "a"), ("ii", "i")):
+        w = w.replace(long, short)
+    return w
+
+
+def romaji(kana: str) -> str:
+    import jaconv
+
+    return romaji_key(jaconv.kana2alphabet(jaconv.kata2hira(kana)))
 
 
 @lru_cache(maxsize=1)
@@ -61,9 +76,12 @@ class Vocabulary:
     municipality_stems: dict[str, str] = field(default_factory=dict)  # 盛岡 -> 盛岡市
     prefecture_stems: dict[str, str] = field(default_factory=dict)  # 大阪 -> 大阪府
     technologies: dict[str, str] = field(default_factory=dict)
+    romaji: dict[str, tuple[str, str]] = field(default_factory=dict)  # morioka -> (municipality, 盛岡市)
 
     @classmethod
-    def build(cls, municipality_names: list[str], extra_prefectures: list[str] = ()) -> Vocabulary:
+    def build(cls, municipality_names: list[str], extra_prefectures: list[str] = (),
+              reading: Callable[[str], str] | None = None) -> Vocabulary:
+        """``reading`` (katakana of a word) adds romaji names for English questions (Morioka, Osaka)."""
         v = cls()
         for name in municipality_names:
             v.municipalities[name] = name
@@ -75,6 +93,13 @@ class Vocabulary:
             stem = prefecture_stem(p)
             if len(stem) >= 2:
                 v.prefecture_stems.setdefault(stem, p)
+        if reading is not None:
+            for p in list(prefectures()) + list(extra_prefectures):
+                v.romaji.setdefault(romaji(reading(prefecture_stem(p))), ("prefecture", p))
+            for name in municipality_names:  # municipalities win over a prefecture of the same name
+                key = romaji(reading(municipality_stem(name) or name))
+                if len(key) >= 3:
+                    v.romaji[key] = ("municipality", name)
         for tech in TECHNOLOGIES:
             for alias in TECH_ALIASES.get(tech, (tech,)):
                 v.technologies[normalize_text(alias).casefold()] = tech
@@ -114,6 +139,13 @@ class Vocabulary:
         claim("prefecture", self.prefecture_stems, stem=True)
         claim("municipality", self.municipality_stems, stem=True)
         claim("technology", self.technologies, ascii_words=True)
+        # Romanized names in English questions ("Morioka", "Osaka Prefecture").
+        for m in re.finditer(r"[A-Za-zŌōŪū]+", t):
+            hit = self.romaji.get(romaji_key(m.group(0).replace("ō", "o").replace("Ō", "o").replace("ū", "u")))
+            if hit and not any(taken[m.start():m.end()]):
+                for i in range(m.start(), m.end()):
+                    taken[i] = True
+                terms.append(Term(hit[0], hit[1], m.start(), m.end()))
         # Unknown place names (札幌市, 渋谷区): kanji/kana run ending in 市町村区, not generic.
         masked = "".join("|" if taken[i] else ch for i, ch in enumerate(t))  # known names are not stems
         for m in re.finditer(r"([一-龥ぁ-んァ-ヶ々]{1,6}?)(市|町|村|区)(?![一-龥])", masked):
