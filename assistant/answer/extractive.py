@@ -49,6 +49,9 @@ ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
 FOCUS_EXEMPT = frozenset("期間 時期 日時 日程 場所 会場 金額 額 人数 割合 率 件数 数 頻度 方法 内容 理由 目的 条件 期限 予定"
                          .split())
 
+#: Questions whose answer is several bullets of one section (「どんな内容が配信される？」).
+LIST_QUESTION = re.compile(r"どんな|どのような|何が|内容|一覧|挙げ|課題は|which|what kinds?")
+
 _SENT_END = re.compile(r"(?<=[。！？!?])")
 _BULLET = re.compile(r"^\s*(?:[-*●■✓]|\d+[.)])\s+")
 
@@ -202,7 +205,7 @@ class Extractor:
         return [Unit(u, u, rank, hit) for u in split_units(body)]
 
     def best_units(self, question: str, hits: Sequence[Hit], context: str = "",
-                   max_units: int = 2) -> tuple[list[Unit], float]:
+                   max_units: int = 2, column_hint: str = "") -> tuple[list[Unit], float]:
         terms = self.key_terms(question)
         weights = {t: self.weight(t) for t in terms}
         for t in self.key_terms(context) if context else []:
@@ -212,7 +215,7 @@ class Extractor:
             return [], 0.0
         focus = set(self.focus(question))
         wanted = [a for q, a in ANSWER_TYPES if q.search(question.casefold())]
-        q_toks = set(terms)
+        q_toks = set(terms) | set(self.tokens(column_hint))  # hint: the ministry of a named program
         scored: list[tuple[float, float, Unit]] = []
         for rank, hit in enumerate(hits):
             head_toks = self.token_set(hit.chunk.locator)
@@ -228,12 +231,12 @@ class Extractor:
                     continue
                 cov = sum(w for t, w in weights.items() if t in toks) / total
                 ctx = sum(w for t, w in weights.items() if t in head_toks and t not in toks) / total
-                score = cov + 0.8 * ctx + 0.15 / (rank + 1)
+                score = cov + ctx + 0.15 / (rank + 1)
                 if wanted and any(a.search(u.text) for a in wanted):
                     score += 0.4
                 if len(clean(u.text)) < 6:
                     score -= 0.2
-                scored.append((score, cov + 0.8 * ctx, u))
+                scored.append((score, cov + ctx, u))
         if not scored:
             return [], 0.0
         scored.sort(key=lambda x: -x[0])
@@ -242,15 +245,20 @@ class Extractor:
         for score, _cov, u in scored[1:]:
             if len(chosen) >= max_units:
                 break
-            if u.hit is best.hit and score >= best_score * 0.85 and u.quote != best.quote:
+            ratio = 0.7 if max_units > 2 else 0.85  # a list question takes the section's siblings
+            if u.hit is best.hit and score >= best_score * ratio and u.quote != best.quote:
                 chosen.append(u)
+        body = best.hit.chunk.meta.get("body") or best.hit.chunk.text
+        chosen.sort(key=lambda u: body.find(u.quote) if u.hit is best.hit else 10**6)
         return chosen, best_cov
 
     def answer(self, question: str, hits: Sequence[Hit], source_text: Callable[[str], str],
-               title: Callable[[str], str], context: str = "") -> tuple[str, list[Citation], float] | None:
+               title: Callable[[str], str], context: str = "",
+               min_coverage: float | None = None, column_hint: str = "") -> tuple[str, list[Citation], float] | None:
         """(answer text, citations, coverage) or None when nothing adequate is found."""
-        units, coverage = self.best_units(question, hits, context)
-        if not units or coverage < self.min_coverage:
+        max_units = 5 if LIST_QUESTION.search(question) else 2
+        units, coverage = self.best_units(question, hits, context, max_units=max_units, column_hint=column_hint)
+        if not units or coverage < (self.min_coverage if min_coverage is None else min_coverage):
             return None
         texts, cites = [], []
         for u in units:

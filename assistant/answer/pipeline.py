@@ -106,7 +106,10 @@ class Assistant:
             if ans.abstained:
                 ans = self._abstain(q, retrieval_text, reason="records", filters=result.filters)
         else:
-            ans = self._documents(q, retrieval_text, context)
+            # A named program tells which column of a comparison table is meant (its ministry).
+            hint = " ".join(f"{p.ministry} {p.bureau}" for p in self.engine.records.programs
+                            if p.program_id in rq.programs)
+            ans = self._documents(q, retrieval_text, context, hint)
             ans.meta["unexplained"] = unexplained
         ans.question = question
         ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
@@ -117,12 +120,17 @@ class Assistant:
         """Document passages only: record rows were already asked through the records engine."""
         return self.retriever.search(text, k=self.settings.top_k, filters={"kind": "document"})
 
-    def _documents(self, question: str, retrieval_text: str, context: str = "") -> Answer:
+    def _documents(self, question: str, retrieval_text: str, context: str = "", column_hint: str = "") -> Answer:
         hits = self._search(retrieval_text)
         retrieved = [{"source": h.chunk.source, "text": h.chunk.text, "locator": h.chunk.locator} for h in hits]
         missing = self.extractor.missing_terms(question)
-        found = None if missing else self.extractor.answer(question, hits, self.sources.text,
-                                                           self.sources.title, context=context)
+        # A word the corpus never uses is fatal when it is what the question asks about
+        # (「締切日は？」); elsewhere (「解散になる？」) the rest must then be covered more fully.
+        fatal = bool(missing) and (not (focus := self.extractor.focus(question)) or bool(set(missing) & set(focus)))
+        strict = self.settings.abstain_threshold + 0.25 if missing else None
+        found = None if fatal else self.extractor.answer(question, hits, self.sources.text,
+                                                           self.sources.title, context=context,
+                                                           min_coverage=strict, column_hint=column_hint)
         if found is None:
             ans = self._abstain(question, retrieval_text, reason="missing_terms" if missing else "low_coverage",
                                 hits=hits, missing=missing)

@@ -47,8 +47,11 @@ class CoverageChecker:
         self.explained = self._vocab(texts)
         # Words explained only when the question is about that table.
         self.by_domain: dict[str, set[str]] = {
-            "programs": self._vocab([f"{p.bureau} {p.contact} {p.summary} {p.main_support}"
-                                     for p in records.programs]),
+            "programs": self._vocab([f"{p.bureau} {p.contact}" for p in records.programs]),
+            # Words of a program's description only identify it when a field is asked
+            # (「MaaS実証の事業の予算は？」), not when the description itself is the question.
+            "programs+description": self._vocab([f"{p.bureau} {p.contact} {p.summary} {p.main_support}"
+                                                 for p in records.programs]),
             "kpis": self._vocab([f"{k.name} {k.unit} {k.section}" for k in records.kpis]),
             "events": self._vocab([f"{e.kind} {e.place} {e.city} {e.program} 方法 形式 オンライン"
                                    for e in records.events]),

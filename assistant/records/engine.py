@@ -93,7 +93,10 @@ class RecordsEngine:
         if NOT_RECORDS.search(question):
             return [NOT_RECORDS.search(question).group(0)]
         extra = ("申請", "応募") if q.applicant else ()
-        return self.coverage.unexplained(normalize_text(question), q.domain, spans, extra)
+        domain = q.domain
+        if domain == "programs" and q.attributes & {"budget", "contact", "selections"}:
+            domain = "programs+description"
+        return self.coverage.unexplained(normalize_text(question), domain, spans, extra)
 
     # -- dispatch ------------------------------------------------------------------------------
     def run(self, q: RecordQuery) -> RecordResult | None:
