@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install models index run test test-slow lint browser-deps clean
+.PHONY: install models index run eval test test-slow lint browser-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,7 +42,11 @@ browser-deps:
 		|| echo "warning: could not install chromium; the browser test will skip"; \
 	else echo "note: chromium not installed (needs root + apt-get); the browser test will skip"; fi
 
-test: models index lint browser-deps
+# Regression gate on the public QA set (eval/qa.jsonl vs eval/baseline.json and eval/thresholds.json).
+eval: index
+	$(BIN)/assistant eval
+
+test: models index lint browser-deps eval
 	$(BIN)/python -m pytest
 
 test-slow: models index
