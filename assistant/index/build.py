@@ -67,10 +67,47 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def default_embedder(settings: Settings) -> Any:
-    from assistant.embeddings import get_embedder
+class LazyEmbedder:
+    """The configured embedder, loaded on first use: a no-op build never loads the model.
 
-    return get_embedder(settings)
+    Its identity (model id, checksum, prefixes) comes from the model folder's manifest.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from assistant.embeddings import model_checksum, resolve_prefixes, resolve_source
+
+        source = resolve_source(settings)  # raises when the offline model is not prepared
+        self.settings = settings
+        self.model_id = source.model_id
+        self.checksum = model_checksum(source)
+        self.query_prefix, self.passage_prefix = resolve_prefixes(settings)
+        self._real: Any = None
+
+    def _get(self) -> Any:
+        if self._real is None:
+            from assistant.embeddings import get_embedder
+
+            real = get_embedder(self.settings)
+            if (real.model_id, real.checksum) != (self.model_id, self.checksum):
+                raise RuntimeError(f"embedder identity changed while loading: {real!r}")
+            self._real = real
+        return self._real
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._get().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._get().embed_query(text)
+
+
+def default_embedder(settings: Settings) -> Any:
+    """The configured embedder, lazily loaded when the embeddings module allows it."""
+    try:
+        return LazyEmbedder(settings)
+    except (ImportError, AttributeError):
+        from assistant.embeddings import get_embedder
+
+        return get_embedder(settings)
 
 
 def configured_identity(settings: Settings) -> dict[str, Any] | None:
