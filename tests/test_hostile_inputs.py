@@ -297,7 +297,7 @@ def test_ui_chat_escapes_and_never_fails(ui):
     h, fb = ui
     conv = None
     for i, q in enumerate(BASE + [f"{x}の事業は？" for x in MARKUP + INJECTIONS]):
-        outs = list(h.respond(q, conv))
+        outs = list(h.respond(q, conv if i % 8 else None))  # conversations of 8 turns
         box, messages, conv, status, *_files = outs[-1]
         for out in outs:
             for m in out[1]:
@@ -343,3 +343,38 @@ def test_ui_api_and_records_handlers(fake_assistant, tmp_path):
         for filters in ((v, v, v, v), ("", v, "", ""), ("", "", v, ""), ("", "", "", v)):
             frame, count, path = records.apply(*filters)
             assert "表示件数" in count and "<" not in count
+
+
+def test_served_api_over_loopback(fake_assistant, tmp_path):
+    """A few of the worst through HTTP (gradio_client → /ask and /chat): answers or messages only."""
+    import httpx
+    from gradio_client import Client
+
+    from assistant.config import Settings
+    from assistant.ui.app import launch
+    from tests.test_load import free_port
+
+    s = Settings(port=free_port(), feedback_url=f"sqlite:///{tmp_path / 'fb.sqlite3'}")
+    demo = launch(s, asker=fake_assistant, block=False)
+    try:
+        url = f"http://127.0.0.1:{s.port}/"
+        client = Client(url, verbose=False)
+        for q in ["\x00" * 100, "<script>alert(1)</script>", INJECTIONS[1], "x" * 1_000_000, "👨‍👩‍👧‍👦" * 100,
+                  "令和4年度\u202eの選定数は？", BINARY[0]]:
+            out = client.predict(q, [q, "\u202e"], api_name="/ask")
+            user_visible_ok(out.get("error") or out["answer"])
+            box, messages, *_ = client.predict(q, api_name="/chat")
+            for m in messages:  # Gradio 6 sends content as [{"type": "text", "text": …}]
+                parts = m["content"] if isinstance(m["content"], list) else [{"text": m["content"]}]
+                for part in parts:
+                    check_ui_message(part["text"])
+        # gradio_client cannot send lone surrogates; raw HTTP with JSON escapes can
+        for q in ["\ud800令和4年度\u202eの選定数は？", BINARY[1], "\udc80" * 10]:
+            event = httpx.post(url + "gradio_api/call/ask", content=json.dumps({"data": [q, [q]]}),
+                               headers={"Content-Type": "application/json"}, timeout=30).json()["event_id"]
+            stream = httpx.get(url + f"gradio_api/call/ask/{event}", timeout=60).text
+            assert "event: complete" in stream, stream[:300]
+            out = json.loads(stream.split("data:", 1)[1].strip())[0]
+            user_visible_ok(out.get("error") or out["answer"])
+    finally:
+        demo.close()
