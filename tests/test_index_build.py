@@ -196,3 +196,27 @@ def test_embedding_batches_by_length_keep_the_input_order():
     got = _embed(emb, texts, batch=2, progress=False)
     assert emb.calls == [2, 2, 1]
     np.testing.assert_allclose(got, np.asarray(FakeEmbeddings().embed_documents(texts), dtype=np.float32))
+
+
+def test_noop_build_does_not_load_the_model(corpus, monkeypatch, capsys):
+    import assistant.embeddings as embeddings
+    from assistant.index.build import LazyEmbedder
+
+    root, s = corpus
+    model_dir = root / "my-model"
+    model_dir.mkdir()
+    (model_dir / "weights.bin").write_bytes(b"w")
+    s = s.model_copy(update={"embedding_model": str(model_dir)})
+    ident = LazyEmbedder(s)
+    loads = []
+
+    def fake_get_embedder(settings):
+        loads.append(1)
+        e = FakeEmbeddings()
+        e.model_id, e.checksum = ident.model_id, ident.checksum
+        return e
+
+    monkeypatch.setattr(embeddings, "get_embedder", fake_get_embedder)
+    assert index_command(s) == 0 and len(loads) == 1
+    assert index_command(s) == 0 and len(loads) == 1  # no-op: identity from the folder, no load
+    assert "up to date" in capsys.readouterr().out
