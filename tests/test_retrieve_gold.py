@@ -98,7 +98,8 @@ def test_real_model_dense_and_hybrid(prepared_model, tmp_path):
     from assistant.embeddings import get_embedder
 
     clear_cache()
-    s = _corpus_settings(tmp_path)
+    # documents only (no records folder): the answerer's documents route, and ~40 chunks to embed
+    s = _corpus_settings(tmp_path).model_copy(update={"records_dir": tmp_path / "no-records"})
     emb = get_embedder(s)
     build_index(s, emb, progress=False)
     h = load_index(s, emb)
