@@ -200,23 +200,30 @@ def test_embedding_batches_by_length_keep_the_input_order():
 
 def test_noop_build_does_not_load_the_model(corpus, monkeypatch, capsys):
     import assistant.embeddings as embeddings
-    from assistant.index.build import LazyEmbedder
+    from assistant.index.build import configured_identity
 
     root, s = corpus
     model_dir = root / "my-model"
     model_dir.mkdir()
     (model_dir / "weights.bin").write_bytes(b"w")
     s = s.model_copy(update={"embedding_model": str(model_dir)})
-    ident = LazyEmbedder(s)
+    ident = configured_identity(s)
     loads = []
 
     def fake_get_embedder(settings):
         loads.append(1)
         e = FakeEmbeddings()
-        e.model_id, e.checksum = ident.model_id, ident.checksum
+        e.model_id, e.checksum, e.passage_prefix = ident["model_id"], ident["checksum"], ident["passage_prefix"]
         return e
 
     monkeypatch.setattr(embeddings, "get_embedder", fake_get_embedder)
     assert index_command(s) == 0 and len(loads) == 1
     assert index_command(s) == 0 and len(loads) == 1  # no-op: identity from the folder, no load
     assert "up to date" in capsys.readouterr().out
+
+
+def test_unprepared_model_is_a_clear_error(corpus, capsys):
+    root, s = corpus
+    s = s.model_copy(update={"models_dir": root / "no-models"})  # the default offline model, absent
+    assert index_command(s) == 1
+    assert "assistant models prepare" in capsys.readouterr().err

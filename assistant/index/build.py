@@ -67,47 +67,11 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-class LazyEmbedder:
-    """The configured embedder, loaded on first use: a no-op build never loads the model.
-
-    Its identity (model id, checksum, prefixes) comes from the model folder's manifest.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        from assistant.embeddings import model_checksum, resolve_prefixes, resolve_source
-
-        source = resolve_source(settings)  # raises when the offline model is not prepared
-        self.settings = settings
-        self.model_id = source.model_id
-        self.checksum = model_checksum(source)
-        self.query_prefix, self.passage_prefix = resolve_prefixes(settings)
-        self._real: Any = None
-
-    def _get(self) -> Any:
-        if self._real is None:
-            from assistant.embeddings import get_embedder
-
-            real = get_embedder(self.settings)
-            if (real.model_id, real.checksum) != (self.model_id, self.checksum):
-                raise RuntimeError(f"embedder identity changed while loading: {real!r}")
-            self._real = real
-        return self._real
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._get().embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._get().embed_query(text)
-
-
 def default_embedder(settings: Settings) -> Any:
-    """The configured embedder, lazily loaded when the embeddings module allows it."""
-    try:
-        return LazyEmbedder(settings)
-    except (ImportError, AttributeError):
-        from assistant.embeddings import get_embedder
+    """The configured embedder (loads the model; build_index calls it only when there is work)."""
+    from assistant.embeddings import get_embedder
 
-        return get_embedder(settings)
+    return get_embedder(settings)
 
 
 def configured_identity(settings: Settings) -> dict[str, Any] | None:
@@ -456,13 +420,14 @@ def index_command(settings: Settings, rebuild: bool = False, if_missing: bool = 
             log(f"index exists ({v}); skipping (--if-missing)")
             return 0
     try:
-        if embedder is None:
-            embedder = default_embedder(settings)
-    except RuntimeError as e:  # e.g. the offline model is not prepared: the message says what to run
-        log(f"error: {e}")
-        return 1
+        from assistant.embeddings import ModelNotPreparedError
+    except ImportError:  # pragma: no cover - embeddings module without that error
+        ModelNotPreparedError = RuntimeError  # noqa: N806
     try:
         report = build_index(settings, embedder, rebuild=rebuild)
+    except ModelNotPreparedError as e:  # the message says what to run
+        log(f"error: {e}")
+        return 1
     except store.IndexMissing as e:
         log(f"error: {e}")
         return 1
