@@ -207,3 +207,43 @@ def test_event_program_and_city(engine):
     assert "千葉市" in r.text and "河内長野市" in r.text
     _, r = run(engine, "令和4年度のシンポジウムはどこで開催された？")
     assert all(e.city in r.text for e in r.rows)
+
+
+def test_flag_yes_no_lookup(engine):
+    _, r = run(engine, "三重県いなべ市は(※)の対象？")
+    assert "対象ではありません" in r.text and len(r.rows) == 1
+
+
+def test_budget_superlative_uses_numeric_budgets_only(engine):
+    _, r = run(engine, "予算が一番大きい事業は？")
+    top = max((p for p in engine.records.programs if p.budget_r5_oku_yen is not None),
+              key=lambda p: p.budget_r5_oku_yen)
+    assert f"最も大きいのは{top.program_name}" in r.text
+    assert all(p.budget_r5 in r.text for p in engine.records.programs)
+
+
+def test_prefecture_superlative(engine):
+    _, r = run(engine, "事業が最も多い都道府県は？")
+    counts = {}
+    for p in engine.records.projects:
+        counts[p.prefecture] = counts.get(p.prefecture, 0) + 1
+    best = max(counts.values())
+    assert all(k in r.text.split("（上位")[0] for k, v in counts.items() if v == best)
+
+
+@pytest.mark.parametrize("question,kpi_word", [("物流DXの目標は？", "物流"), ("光ファイバの世帯カバー率は？", "光ファイバ")])
+def test_kpi_named_by_part_of_its_name(engine, question, kpi_word):
+    _, r = run(engine, question)
+    assert r.rows and all(kpi_word in k.name for k in r.rows)
+
+
+def test_technology_alone_does_not_name_a_kpi(engine):
+    q = engine.parse("自動運転を使うのは？")
+    assert q.kpi_ids == [] and q.domain == "projects"
+
+
+@pytest.mark.parametrize("question,name", [("In which fiscal year was Morioka selected?", "盛岡市"),
+                                           ("Which technologies does Shiojiri use?", "塩尻市")])
+def test_romanized_municipalities(engine, question, name):
+    q, r = run(engine, question)
+    assert q.municipalities == [name] and name in r.text

@@ -68,6 +68,9 @@ class RecordsEngine:
         if tokenize is None:
             from assistant.tokenize import tokenize
         self.coverage = CoverageChecker(records, tokenize)
+        from assistant.tokenize import content_terms
+
+        self._kpi_tokens = content_terms
         names = sorted({m for p in records.projects for m in p.municipalities}
                        | {m for s in records.support_ended for m in s.municipalities})
         from assistant.tokenize import reading
@@ -82,7 +85,7 @@ class RecordsEngine:
             question,
             self.vocab.find,
             lambda t: match_programs(t, self.records.programs),
-            lambda t: match_kpis(t, self.records.kpis),
+            lambda t: match_kpis(t, self.records.kpis, self._kpi_tokens),
         )
 
     def unexplained(self, question: str, q: RecordQuery) -> list[str]:
@@ -193,6 +196,8 @@ class RecordsEngine:
                                     rows=self.records.projects[:1], numbers=["0", str(len(self.records.projects))],
                                     filters=[f"自治体: {place}"])
             return RecordResult("abstain", "", filters=[f"自治体: {place}"])
+        if lookup and q.municipalities and q.mlit_flag is not None:
+            q = replace(q, mlit_flag=None)  # 「いなべ市は(※)の対象？」: describe the row, flag or not
         rows = self._filter_projects(q)
         cond = "、".join(filters) if filters else "条件なし（全事業）"
         if not rows and lookup:  # an attribute of something the table does not hold
@@ -212,6 +217,8 @@ class RecordsEngine:
                                 filters=filters)
         if q.intent == "compare" and (len(q.years) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1):
             return self._compare_projects(q, filters)
+        if q.intent == "compare" and "superlative" in q.attributes:
+            return self._project_superlative(q, rows, filters)
         n = len(rows)
         head = f"支援対象事業一覧で、{cond}に該当する事業は{n}件です。"
         extra, sel_rows = self._selection_note(q)
@@ -242,6 +249,30 @@ class RecordsEngine:
         return RecordResult("answer", text + extra, rows=[*sel_rows, *rows],
                             numbers=[str(len(rs)) for _, rs in counts], filters=filters)
 
+    def _project_superlative(self, q: RecordQuery, rows: list[Project], filters: list[str]) -> RecordResult:
+        """「事業が最も多い都道府県は？」: group the filtered rows and name the largest group."""
+        t = q.text.casefold()
+        if re.search(r"年度|year", t):
+            key, what = (lambda p: [year_label(p.selection_fy)]), "採択年度"
+        elif re.search(r"技術|technolog", t):
+            key, what = (lambda p: p.technologies), "活用技術"
+        else:
+            key, what = (lambda p: [p.prefecture]), "都道府県"
+        groups: dict[str, list[Project]] = {}
+        for p in rows:
+            for k in key(p):
+                groups.setdefault(k, []).append(p)
+        fewest = re.search(r"少な|fewest|least", t)
+        target = (min if fewest else max)(len(v) for v in groups.values())
+        top = [k for k, v in groups.items() if len(v) == target]
+        word = "最も少ない" if fewest else "最も多い"
+        ranking = "、".join(f"{k}: {len(v)}件" for k, v in sorted(groups.items(), key=lambda kv: -len(kv[1]))[:5])
+        text = (f"支援対象事業一覧で、事業数が{word}{what}は{'、'.join(top)}（{target}件）です。"
+                f"（上位: {ranking}）")
+        cited = [p for k in top for p in groups[k]]
+        return RecordResult("answer", text, rows=cited, numbers=[str(target), *(str(len(v)) for v in groups.values())],
+                            filters=filters)
+
     def _selection_note(self, q: RecordQuery) -> tuple[str, list[RecordBase]]:
         """For "selected in year X" counts, also give the program's selection count of that year."""
         if not (q.years and "selections" in q.attributes and not (q.prefectures or q.municipalities
@@ -259,7 +290,8 @@ class RecordsEngine:
                 + "。選定後に支援を終えた事業は一覧に含まれません）"), sels[:1]
 
     def _describe_project(self, p: Project, q: RecordQuery) -> str:
-        flag = "。国土交通省道路局の自動運転サービス導入支援事業の対象(※)" if p.mlit_autonomous_support else ""
+        flag = "。国土交通省道路局の自動運転サービス導入支援事業の対象(※)" if p.mlit_autonomous_support else (
+            "。(※)国土交通省道路局の自動運転サービス導入支援事業の対象ではありません" if "flag" in q.attributes else "")
         end = "。H30年度選定のためR4年度末で支援終了" if p.support_ends_r4 else ""
         return (f"{p.entry}（No.{p.no}）: 採択年度 {year_label(p.selection_fy)}、"
                 f"主な活用技術 {p.technologies_as_written}{flag}{end}。")
@@ -278,6 +310,16 @@ class RecordsEngine:
         lines: list[str] = []
         rows: list[RecordBase] = []
         numbers: list[str] = []
+        if "budget" in attrs and "superlative" in attrs:
+            priced = [p for p in self.records.programs if p.budget_r5_oku_yen is not None]
+            top = max(priced, key=lambda p: p.budget_r5_oku_yen)
+            others = [p for p in self.records.programs if p.budget_r5_oku_yen is None]
+            text = (f"R5年度予算が金額で示された事業のうち最も大きいのは{top.program_name}（{top.ministry}）の"
+                    f"{top.budget_r5}です。" + "、".join(f"{p.program_name}: {p.budget_r5}" for p in priced if p is not top)
+                    + ("。" if priced[1:] else "")
+                    + ("金額が明示されていない事業: " + "、".join(f"{p.program_name}（{p.budget_r5}）" for p in others)
+                       if others else ""))
+            return RecordResult("answer", text, rows=[top, *[p for p in priced if p is not top], *others])
         if "budget" in attrs:
             if any(r.year != 2023 for r in q.years if r.bound == "eq"):
                 return RecordResult("abstain", "", filters=["予算: " + "、".join(year_label(r.year) for r in q.years)])
@@ -286,7 +328,7 @@ class RecordsEngine:
                 rows.append(p)
         if "contact" in attrs:
             for p in progs:
-                lines.append(f"{p.program_name}の問合せ先: {p.contact} {p.contact_email}")
+                lines.append(f"{p.program_name}（{p.ministry} {p.bureau}）の問合せ先: {p.contact} {p.contact_email}")
                 rows.append(p)
         if "support" in attrs:
             for p in progs:
@@ -337,7 +379,9 @@ class RecordsEngine:
         return RecordResult("answer", "\n".join(lines), rows=rows, numbers=numbers)
 
     # -- KPIs ----------------------------------------------------------------------------------
-    def _kpis(self, q: RecordQuery) -> RecordResult:
+    def _kpis(self, q: RecordQuery) -> RecordResult | None:
+        if not q.kpi_ids and not q.years and q.intent not in ("list", "count", "total"):
+            return None  # a KPI question naming no KPI of the records: let the documents answer
         kpis: list[Kpi] = list(self.records.kpis)
         if q.kpi_ids:
             kpis = [k for k in kpis if k.kpi_id in q.kpi_ids]

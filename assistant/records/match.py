@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from assistant.normalize import normalize_text
@@ -61,27 +62,29 @@ def unknown_ministries(text: str, programs: list[Program]) -> list[str]:
     return [m for m in MINISTRIES if m in t and m not in known and not (m == "国土交通省" and "道路局" in t)]
 
 
-def _bigrams(s: str) -> set[str]:
-    s = re.sub(r"[\s、。,.:：()（）「」]", "", s)
-    return {s[i:i + 2] for i in range(len(s) - 1)}
+#: Words that ask about a KPI without naming it.
+KPI_QUESTION_WORDS = frozenset("kpi 目標 期限 目途 目処 数値 達成 いつ まで 年度 target goal due".split())
 
 
-def match_kpis(text: str, kpis: list[Kpi], threshold: float = 0.5) -> list[str]:
-    """KPI ids whose name shares enough character bigrams with ``text`` (best matches first)."""
-    q = _bigrams(normalize_text(text).casefold())
+def match_kpis(text: str, kpis: list[Kpi], tokens: Callable[[str], list[str]], threshold: float = 0.6) -> list[str]:
+    """KPI ids whose name holds most of the question's content words (best matches first).
+
+    「物流DXの目標は？」 names 物流 and DX: the KPI whose name has both wins, however long its name.
+    """
+    q = {t for t in tokens(text) if t not in KPI_QUESTION_WORDS and not t.isdigit()}
+    if not q:
+        return []
     scored: list[tuple[float, str]] = []
     for k in kpis:
-        name = _bigrams(normalize_text(k.name).casefold())
-        if not name:
-            continue
-        score = len(name & q) / min(len(name), 12)
+        name = set(tokens(k.name))
+        score = len(q & name) / len(q)
         if score >= threshold:
             scored.append((score, k.kpi_id))
     if not scored:
         return []
-    best = max(s for s, _ in scored)
-    seen: list[str] = []
-    for s, kid in sorted(scored, reverse=True):
-        if s >= best - 0.15 and kid not in seen:
-            seen.append(kid)
-    return seen
+    best = max(sc for sc, _ in scored)
+    out: list[str] = []
+    for sc, kid in sorted(scored, key=lambda x: -x[0]):
+        if sc >= best and kid not in out:
+            out.append(kid)
+    return out

@@ -32,14 +32,23 @@ ENDED_CUES = ("支援終了", "支援が終", "支援満了", "満了", "終わ�
 ONGOING_CUES = ("支援中", "支援を受けて", "支援されて", "支援を実施中", "支援を実施している", "currently supported",
                 "supported in")
 BUDGET_CUES = ("予算", "budget", "億円")
-CONTACT_CUES = ("問合せ", "問い合わせ", "連絡先", "メールアドレス", "contact", "email", "窓口")
+CONTACT_CUES = ("問合せ", "問い合わせ", "連絡先", "メールアドレス", "contact", "email", "窓口", "担当課", "担当部署",
+                "担当部局", "担当")
 SUPPORT_CUES = ("主な支援", "支援内容", "何を支援")
 SUMMARY_CUES = ("概要", "目的", "どんな事業", "とは")
 KPI_CUES = ("kpi", "目標", "目指す", "期限", "target", "goal")
 SELECTION_CUES = ("選定数", "採択数", "選定され", "採択され", "選ばれ", "selected", "selections")
 EVENT_CUES = ("シンポジウム", "symposium", "ミニシンポ")
+PARTICIPANT_CUES = ("参加者", "参加人数", "何人", "participants", "attended", "people")
+PLACE_CUES = ("場所", "どこで", "会場", "where", "開催地", "開催方法", "開催形式", "オンライン", "online")
+DATE_CUES = ("日時", "いつ", "開催日", "日程", "when", "date")
+PROGRAM_CUES = ("プログラム", "内容", "programme", "program of", "紹介", "講演", "事例", "座談会", "見学")
+SUPERLATIVE_CUES = ("最も多", "一番多", "最多", "最も少な", "一番少な", "一番大き", "最も大き", "最大", "最も高",
+                    "most", "fewest", "largest", "biggest")
+ALONE_CUES = ("単独", "単体", "のみで", "県のみ", "alone")
+JOINT_CUES = ("共同", "連名", "合同", "jointly")
 FLAG_NEGATION = re.compile(r"(※|道路局|road bureau)[^。?]{0,12}?(ない|無い|なし|無し|以外|除く|not|without)")
-YEAR_SUPPORTED_AFTER = re.compile(r"^\s*(に|において|で)?\s*(支援中|支援を実施|支援を受け|支援され|supported)")
+YEAR_SUPPORTED_AFTER = re.compile(r"^\s*(に|において|で)?\s*(支援中|支援を実施|支援を受け|支援され|支援して|支援が行われ|supported)")
 FOLLOWUP_CUES = ("そのうち", "その中", "うち", "それ", "その", "では", "方は", "じゃあ", "なら", "限ると",
                  "what about", "and in", "of those", "among them", "those")
 
@@ -106,7 +115,7 @@ def _year_refs(text: str) -> list[YearRef]:
             continue
         tail = text[y.end:y.end + 4]
         bound = "eq"
-        if re.match(r"\s*(まで|以前|までに)", tail):
+        if re.match(r"\s*(まで|以前|までに)", tail) or re.search(r"\b(by|until|before)\s*$", text[max(0, y.start - 8):y.start]):
             bound = "until"
         elif re.match(r"\s*(以降|から)", tail):
             bound = "since"
@@ -144,7 +153,11 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
                 q.technologies.append(t.value)
     q.any_technology = has(raw, ANY_CUES)
     q.programs = programs_of(raw)
-    q.kpi_ids = kpis_of(raw)
+    # A KPI must be named by more than a technology or place (「自動運転を使うのは？」 is not a KPI).
+    unnamed = raw
+    for surface in sorted(q.surfaces, key=len, reverse=True):
+        unnamed = unnamed.replace(surface, " ")
+    q.kpi_ids = kpis_of(unnamed)
     if has(raw, FLAG_CUES):
         q.mlit_flag = not FLAG_NEGATION.search(raw)
     if has(raw, ENDED_CUES):
@@ -159,20 +172,20 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
                        ("flag", FLAG_CUES)):
         if has(raw, cues):
             q.attributes.add(name)
-    if has(raw, ("参加者", "参加人数", "何人", "participants")):
+    if has(raw, PARTICIPANT_CUES):
         q.attributes.add("participants")
-    if has(raw, ("場所", "どこで", "会場", "where", "開催地", "開催方法", "開催形式", "オンライン", "online")):
+    if has(raw, PLACE_CUES):
         q.attributes.add("place")
-    if has(raw, ("日時", "いつ", "開催日", "日程", "when", "date")):
+    if has(raw, DATE_CUES):
         q.attributes.add("date")
-    if has(raw, ("プログラム", "内容", "programme", "program of", "紹介", "講演", "事例", "座談会", "見学")):
+    if has(raw, PROGRAM_CUES):
         q.attributes.add("program")
-    if has(raw, ("最も多", "一番多", "最多", "最も少な", "一番少な", "most", "fewest")):
+    if has(raw, SUPERLATIVE_CUES):
         q.attributes.add("superlative")
 
-    if has(raw, ("単独", "単体", "のみで", "県のみ", "alone")):
+    if has(raw, ALONE_CUES):
         q.applicant = "prefecture_only" if has(raw, ("都道府県", "県", "府", "prefecture")) else None
-    elif has(raw, ("共同", "連名", "合同", "jointly")):
+    elif has(raw, JOINT_CUES):
         q.applicant = "joint"
     if has(raw, ("ミニシンポ", "mini-symposium", "mini symposium")):
         q.event_kind = "ミニシンポジウム"
