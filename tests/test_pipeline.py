@@ -78,3 +78,10 @@ def test_jsonl_contract_and_bad_lines(assistant):
     assert set(rows[0]) == {"id", "answer", "abstained", "citations", "route", "latency_ms"}
     assert "error" in rows[1] and "error" in rows[2]
     assert "3件" in rows[3]["answer"]
+
+
+@pytest.mark.parametrize("question", ["この資料はいつ、どこが作成したものですか？", "資料の発行元は？"])
+def test_questions_about_the_document_use_its_front_matter(assistant, question):
+    ans = assistant.ask(question)
+    assert not ans.abstained and "内閣府" in ans.text and "2023-03-15" in ans.text
+    assert_cited(assistant.settings, ans)

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from assistant.answer import ABSTAIN_PHRASE, Asker
+from assistant.answer.about import answer_about
 from assistant.answer.extractive import Extractor, clean, exact_quote
 from assistant.answer.records_answer import records_answer
 from assistant.chat import resolve
@@ -75,6 +76,15 @@ class Assistant:
         return HybridRetriever.from_settings(self.settings, embedder=self._embedder)
 
     @built_once
+    def document_sources(self) -> list[str]:
+        """Sources of the indexed documents (not the record tables), in index order."""
+        seen: list[str] = []
+        for c in self.retriever.chunks():
+            if c.meta.get("kind") == "document" and c.source not in seen:
+                seen.append(c.source)
+        return seen
+
+    @built_once
     def extractor(self) -> Extractor:
         from assistant.tokenize import content_terms, morphemes
 
@@ -87,7 +97,7 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Load everything now (the UI and batch runs call this once at start)."""
-        _ = self.engine, self.retriever, self.extractor
+        _ = self.engine, self.retriever, self.extractor, self.document_sources
 
     # -- answering -------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
@@ -97,6 +107,11 @@ class Assistant:
         except InputError as err:
             return Answer(question, str(err), route="error", meta={"error": err.code})
         history = clean_history(history, self.settings.max_question_chars)
+        about = answer_about(q, self.document_sources, self.sources.text, self.sources.title)
+        if about is not None:
+            about.question = question
+            about.timings["total_ms"] = (time.perf_counter() - t0) * 1000
+            return about
         rq, retrieval_text = resolve(self.engine, q, history)
         context = " ".join(history) if retrieval_text != q else ""
         unexplained = self.engine.unexplained(q, rq)
