@@ -44,6 +44,23 @@ def bm25_ranking(handle: IndexHandle, query: str, depth: int,
     return handle.bm25.top(tokenize(query), depth, mask)
 
 
+#: A filter letting at least this share of the chunks through is applied after an unfiltered,
+#: deeper Chroma query (12k chunks: ~1.5 ms for 100 results; an id list of most of the corpus ~11 ms,
+#: and is sent over the wire to a Chroma server); narrower filters pass the allowed ids.
+POSTFILTER_MIN_SHARE = 0.25
+
+
+def _chroma_query(handle: IndexHandle, vec: list[float], n: int, **kwargs: Any) -> list[tuple[int, float]]:
+    res = handle.collection.query(query_embeddings=[list(map(float, vec))], n_results=n,
+                                  include=["distances"], **kwargs)
+    out = []
+    for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True):
+        i = handle.position.get(cid)
+        if i is not None:
+            out.append((i, 1.0 - float(dist)))
+    return out
+
+
 def dense_ranking(handle: IndexHandle, query: str, depth: int,
                   mask: np.ndarray | None = None) -> list[tuple[int, float]]:
     """(chunk position, cosine similarity), best first, from Chroma."""
@@ -52,17 +69,15 @@ def dense_ranking(handle: IndexHandle, query: str, depth: int,
     if depth <= 0:
         return []
     vec = handle.embedder.embed_query(nfkc(query))
-    kwargs: dict[str, Any] = {}
-    if mask is not None and n_allowed < len(handle):
-        kwargs["ids"] = [handle.ids[i] for i in np.flatnonzero(mask)]
-    res = handle.collection.query(query_embeddings=[list(map(float, vec))], n_results=depth,
-                                  include=["distances"], **kwargs)
-    out = []
-    for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True):
-        i = handle.position.get(cid)
-        if i is not None:
-            out.append((i, 1.0 - float(dist)))
-    return out
+    if mask is None or n_allowed == len(handle):
+        return _chroma_query(handle, vec, depth)
+    share = n_allowed / len(handle)
+    if share >= POSTFILTER_MIN_SHARE:
+        fetch = min(len(handle), int(depth / share * 3) + 50)  # a deeper query costs little
+        kept = [(i, s) for i, s in _chroma_query(handle, vec, fetch) if mask[i]]
+        if len(kept) >= depth or fetch == len(handle):
+            return kept[:depth]
+    return _chroma_query(handle, vec, depth, ids=[handle.ids[i] for i in np.flatnonzero(mask)])
 
 
 def _hits(handle: IndexHandle, rankings: dict[str, list[tuple[int, float]]], k: int, rrf_k: int) -> list[Hit]:
