@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant.answer import ABSTAIN_PHRASE
-from assistant.records.engine import RecordResult
+from assistant.records.result import RecordResult
 from assistant.types import Answer, Citation
 
 
