@@ -80,7 +80,7 @@ def test_bench_on_a_tiny_corpus_with_the_fake_embedder(tmp_path: Path):
         assert all(t.questions == 10 and t.qps > 0 for t in default.throughput)
         assert s_ordered(default.latency["all"])
         assert r.rss_mb["peak"] >= r.rss_mb["after_load"] > 0
-    assert [(e.threads, e.batch) for e in seed.embedding] == [(1, 8), (1, 32), (2, 8), (2, 32)]
+    assert [(e.threads, e.batch) for e in seed.embedding] == [(1, 8), (1, 16), (2, 8), (2, 16), (2, 32)]
     assert twelve.embedding == []  # the embedding grid runs once
     assert twelve.chunks > seed.chunks
     assert real_corpus == _files(Settings().root / "corpus")  # only copies were changed

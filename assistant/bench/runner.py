@@ -21,7 +21,7 @@ from assistant.bench.report import ROUTES, BuildPhase, EmbedRate, Pipeline, Size
 from assistant.config import Settings
 
 WARM_UP_QUESTIONS = ("ウォームアップ用の質問です。", "事業の概要は？")
-EMBED_GRID = ((1, 8), (1, 32), (2, 8), (2, 32))  # (torch threads, batch size)
+EMBED_GRID = ((1, 8), (1, 16), (2, 8), (2, 16), (2, 32))  # (torch threads, batch size)
 
 
 @dataclass
@@ -95,11 +95,11 @@ def by_route(results: list[tuple[str, float]], routes: bool = True) -> dict[str,
     return out
 
 
-def _build(settings: Settings, embedder: Any) -> BuildPhase:
+def _build(settings: Settings, embedder: Any, progress: bool = False) -> BuildPhase:
     from assistant.index import build_index
 
     with Timer() as t:
-        r = build_index(settings, embedder, progress=False)
+        r = build_index(settings, embedder, progress=progress)
     return BuildPhase(round(t.s, 2), r.mode, r.embedded, r.chunks)
 
 
@@ -177,7 +177,7 @@ def run_size(spec: SizeSpec, base: Settings, embedder: Any = None) -> SizeResult
     rss["after_load"] = rss_mb()
     log(f"{spec.label}: model load {load_s}; building the index of {spec.documents} documents")
 
-    build = {"cold": _build(settings, embedder)}
+    build = {"cold": _build(settings, embedder, spec.progress)}
     log(f"{spec.label}: cold build {build['cold']}")
     build["noop"] = _build(settings, None if real_model else embedder)  # None: the model is not needed
     touched = _touch_one_document(settings)
@@ -199,7 +199,7 @@ def run_size(spec: SizeSpec, base: Settings, embedder: Any = None) -> SizeResult
 
     embedding: list[EmbedRate] = []
     if spec.embedding_grid:
-        docs = [c.text for c in handle.chunks if c.meta.get("kind") == "document"][:48]
+        docs = [c.text for c in handle.chunks if c.meta.get("kind") == "document"][:64]
         embedding = embedding_rates(embedder, docs, [q for q, _ in items[:8]])
 
     if spec.chroma_url:
