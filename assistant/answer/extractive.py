@@ -81,8 +81,7 @@ def _logical_lines(text: str) -> list[str]:
     carry = ""
     for line in text.splitlines():
         if line.endswith("  ") and not line.lstrip().startswith("|"):
-            carry += line  # keep the spaces: the joined text is still a substring after NFKC? no
-            carry += "\n"
+            carry += line + "\n"  # the original break is kept: the unit stays an exact substring
             continue
         out.append(carry + line)
         carry = ""
