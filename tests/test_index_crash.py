@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from assistant.index import build_index, clear_cache, load_index, store
 from assistant.retrieve import HybridRetriever
 from tests.fakes import FakeEmbeddings
 from tests.index_fixtures import settings_for, write_corpus
+from tests.process_helpers import sigkill_at_marker
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,18 +64,7 @@ def test_killed_build_leaves_old_index_serving(tmp_path: Path, point: str):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path), str(marker), point], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 60
-        while not marker.exists():
-            assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
-            assert time.time() < deadline, "child never reached the crash point"
-            time.sleep(0.05)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    sigkill_at_marker(child, marker)
     assert child.returncode == -signal.SIGKILL
 
     # The old version still serves, with the old text.

@@ -25,6 +25,7 @@ from assistant.answer import pipeline
 from assistant.config import REPO_ROOT, Settings, get_settings
 from assistant.feedback import FeedbackStore
 from tests.answer_fakes import OverlapRetriever
+from tests.process_helpers import sigkill_at_marker
 
 QUESTIONS = ["令和4年度に選定された事業はいくつですか？", "地域実装協議会は支援終了後も継続できますか？",
              "スマートシティの選定数の目標はいくつですか？", "札幌市の予算は？", "5Gを使っている自治体は？",
@@ -142,19 +143,7 @@ def test_writer_killed_mid_write_leaves_only_whole_rows(tmp_path):
     marker = tmp_path / "marker"
     child = subprocess.Popen([sys.executable, "-c", WRITER, f"sqlite:///{db}", str(marker)],
                              env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 60
-        while not marker.exists():
-            assert child.poll() is None, child.stderr.read().decode()
-            assert time.time() < deadline
-            time.sleep(0.05)
-        time.sleep(0.3)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    sigkill_at_marker(child, marker, settle=0.3)
     assert child.returncode == -signal.SIGKILL
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)

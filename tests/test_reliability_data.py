@@ -5,11 +5,9 @@ malformed documents of the issue in one build."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from assistant.ingest.loaders import corpus_files, load_documents
 from assistant.retrieve import HybridRetriever
 from tests.fakes import FakeEmbeddings
 from tests.index_fixtures import GAMMA, settings_for, tiny_pdf, write_corpus
+from tests.process_helpers import sigkill_at_marker
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -60,18 +59,7 @@ def test_killed_rebuild_leaves_old_index_serving(corpus):
     marker = root / "marker"
     child = subprocess.Popen([sys.executable, "-c", REBUILD, str(root), str(marker)],
                              env={**os.environ, "PYTHONPATH": str(REPO)}, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 60
-        while not marker.exists():
-            assert child.poll() is None, child.stderr.read().decode()
-            assert time.time() < deadline
-            time.sleep(0.05)
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    sigkill_at_marker(child, marker)
     assert store.current_version(s.index_path) == old.version
     clear_cache()
     hits = HybridRetriever(settings=s, embedder=emb).search("GPS除雪管理システム", k=1)
