@@ -32,11 +32,16 @@ def front_matter_lines(text: str) -> dict[str, str]:
     return out
 
 
-def answer_about(question: str, sources: list[str], text_of: Callable[[str], str],
+def answer_about(question: str, sources: list[str] | Callable[[], list[str]], text_of: Callable[[str], str],
                  title_of: Callable[[str], str]) -> Answer | None:
-    """The documents' title, publisher and date, each cited from its front-matter line."""
+    """The documents' title, publisher and date, each cited from its front-matter line.
+
+    ``sources`` may be a function: it is called only for a question about the documents.
+    """
     if not ABOUT_DOCUMENT.search(question):
         return None
+    if callable(sources):
+        sources = sources()
     lines, cites = [], []
     for src in sources:
         fm = front_matter_lines(text_of(src))
