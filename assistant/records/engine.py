@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from assistant.records.coverage import CoverageChecker
 from assistant.records.load import RecordSet
-from assistant.records.match import match_kpis, match_programs, unknown_ministries
+from assistant.records.match import kpi_name_tokens, match_kpis, match_programs, unknown_ministries
 from assistant.records.projects_answer import ProjectAnswers
 from assistant.records.query import RecordQuery, parse_question
 from assistant.records.result import RecordResult
@@ -31,7 +31,7 @@ class RecordsEngine(ProjectAnswers, TableAnswers):
     def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None) -> None:
         self.records = records
         self.coverage = CoverageChecker(records, tokenize or default_tokenize)
-        self._kpi_tokens = content_terms
+        self._kpi_names = kpi_name_tokens(records.kpis, content_terms)
         names = sorted({m for p in records.projects for m in p.municipalities}
                        | {m for s in records.support_ended for m in s.municipalities})
         self.vocab = Vocabulary.build(names, [p.prefecture for p in records.projects], reading=reading)
@@ -44,7 +44,7 @@ class RecordsEngine(ProjectAnswers, TableAnswers):
             question,
             self.vocab.find,
             lambda t: match_programs(t, self.records.programs),
-            lambda t: match_kpis(t, self.records.kpis, self._kpi_tokens),
+            lambda t: match_kpis(t, self._kpi_names, content_terms),
         )
 
     def unexplained(self, question: str, q: RecordQuery) -> list[str]:

@@ -66,8 +66,14 @@ def unknown_ministries(text: str, programs: list[Program]) -> list[str]:
 KPI_QUESTION_WORDS = frozenset("kpi 目標 期限 目途 目処 数値 達成 いつ まで 年度 target goal due".split())
 
 
-def match_kpis(text: str, kpis: list[Kpi], tokens: Callable[[str], list[str]], threshold: float = 0.6) -> list[str]:
-    """KPI ids whose name holds most of the question's content words (best matches first).
+def kpi_name_tokens(kpis: list[Kpi], tokens: Callable[[str], list[str]]) -> dict[str, frozenset[str]]:
+    """Content words of each KPI name, computed once per records set."""
+    return {k.kpi_id: frozenset(tokens(k.name)) for k in kpis}
+
+
+def match_kpis(text: str, names: dict[str, frozenset[str]], tokens: Callable[[str], list[str]],
+               threshold: float = 0.6) -> list[str]:
+    """KPI ids whose name (``names``: id -> its words) holds most of the question's content words.
 
     「物流DXの目標は？」 names 物流 and DX: the KPI whose name has both wins, however long its name.
     """
@@ -75,11 +81,10 @@ def match_kpis(text: str, kpis: list[Kpi], tokens: Callable[[str], list[str]], t
     if not q:
         return []
     scored: list[tuple[float, str]] = []
-    for k in kpis:
-        name = set(tokens(k.name))
+    for kpi_id, name in names.items():
         score = len(q & name) / len(q)
         if score >= threshold:
-            scored.append((score, k.kpi_id))
+            scored.append((score, kpi_id))
     if not scored:
         return []
     best = max(sc for sc, _ in scored)
