@@ -2,57 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from assistant.bench.server import chroma_cli
+from assistant.bench.server import chroma_server as start_chroma_server
 from assistant.index import build_index, clear_cache, load_index
 from assistant.index import chroma as chroma_mod
 from assistant.retrieve import HybridRetriever
 from tests.fakes import FakeEmbeddings
 from tests.index_fixtures import settings_for, write_corpus
 
-CHROMA = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture()
 def chroma_server(tmp_path: Path):
-    if not Path(CHROMA).exists():
+    """A real ``chroma run`` on a free loopback port (the same helper the benchmark uses)."""
+    if chroma_cli() is None:
         pytest.skip("chroma CLI not installed")
-    port = _free_port()
-    log = open(tmp_path / "chroma.log", "wb")
-    proc = subprocess.Popen([CHROMA, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                assert proc.poll() is None, (tmp_path / "chroma.log").read_text(errors="replace")
-                assert time.time() < deadline, "chroma server did not start"
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with start_chroma_server(tmp_path / "server-data") as server:
+        yield server.url
 
 
 def test_index_and_query_through_a_chroma_server(tmp_path: Path, chroma_server: str):
