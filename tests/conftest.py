@@ -35,3 +35,6 @@ def fake_assistant():
     a = Assistant(get_settings(), retriever=OverlapRetriever())
     a.warm_up()
     return a
+
+# The small-corpus index fixture shared by the index and reliability tests.
+from tests.index_fixtures import corpus  # noqa: E402, F401

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.config import Settings
 
 ALPHA = """---
@@ -95,3 +97,14 @@ def tiny_pdf(pages: list[str]) -> bytes:
         out += b"%010d 00000 n \n" % off
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
     return bytes(out)
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path):
+    """A small corpus under ``tmp_path`` and its Settings; the index cache is cleared around it."""
+    from assistant.index import clear_cache
+
+    clear_cache()
+    write_corpus(tmp_path)
+    yield tmp_path, settings_for(tmp_path)
+    clear_cache()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,15 +18,7 @@ from assistant.index import (
 )
 from assistant.retrieve import HybridRetriever
 from tests.fakes import FakeEmbeddings
-from tests.index_fixtures import settings_for, write_corpus
-
-
-@pytest.fixture()
-def corpus(tmp_path: Path):
-    clear_cache()
-    write_corpus(tmp_path)
-    yield tmp_path, settings_for(tmp_path)
-    clear_cache()
+from tests.index_fixtures import settings_for
 
 
 def _chunks_of(settings, source: str) -> list[str]:

@@ -17,18 +17,10 @@ from assistant.index import IndexCorrupted, build_index, clear_cache, index_comm
 from assistant.ingest.loaders import corpus_files, load_documents
 from assistant.retrieve import HybridRetriever
 from tests.fakes import FakeEmbeddings
-from tests.index_fixtures import GAMMA, settings_for, tiny_pdf, write_corpus
+from tests.index_fixtures import GAMMA, tiny_pdf
 from tests.process_helpers import sigkill_at_marker
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def corpus(tmp_path: Path):
-    clear_cache()
-    write_corpus(tmp_path)
-    yield tmp_path, settings_for(tmp_path)
-    clear_cache()
 
 
 # -- SIGKILL during a full rebuild ------------------------------------------------------------------
