@@ -14,9 +14,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from assistant.answer import ABSTAIN_PHRASE, Asker
+from assistant.answer import Asker
 from assistant.answer.about import answer_about
-from assistant.answer.extractive import Extractor, clean, exact_quote
+from assistant.answer.documents import DocumentAnswerer
+from assistant.answer.extractive import Extractor
 from assistant.answer.records_answer import records_answer
 from assistant.chat import resolve
 from assistant.config import Settings
@@ -24,7 +25,7 @@ from assistant.inputs import InputError, clean_history, clean_question
 from assistant.records.engine import RecordsEngine
 from assistant.records.load import RecordSet, load_records
 from assistant.sources import SourceStore
-from assistant.types import Answer, Citation, Hit
+from assistant.types import Answer, Hit
 
 log = logging.getLogger(__name__)
 #: Up to this many documents, a question about "the document" is answered for all of them.
@@ -140,44 +141,17 @@ class Assistant:
         """Document passages only: record rows were already asked through the records engine."""
         return self.retriever.search(text, k=self.settings.top_k, filters={"kind": "document"})
 
+    @built_once
+    def documents(self) -> DocumentAnswerer:
+        return DocumentAnswerer(self._search, self.extractor, self.sources.text, self.sources.title,
+                                self.settings.abstain_threshold)
+
     def _documents(self, question: str, retrieval_text: str, context: str = "", column_hint: str = "") -> Answer:
-        hits = self._search(retrieval_text)
-        retrieved = [{"source": h.chunk.source, "text": h.chunk.text, "locator": h.chunk.locator} for h in hits]
-        missing = self.extractor.missing_terms(question)
-        # A word the corpus never uses is fatal when it is what the question asks about
-        # (「締切日は？」); elsewhere (「解散になる？」) the rest must then be covered more fully.
-        fatal = bool(missing) and (not (focus := self.extractor.focus(question)) or bool(set(missing) & set(focus)))
-        strict = self.settings.abstain_threshold + 0.25 if missing else None
-        found = None if fatal else self.extractor.answer(question, hits, self.sources.text,
-                                                           self.sources.title, context=context,
-                                                           min_coverage=strict, column_hint=column_hint)
-        if found is None:
-            ans = self._abstain(question, retrieval_text, reason="missing_terms" if missing else "low_coverage",
-                                hits=hits, missing=missing)
-            ans.meta["retrieved"] = retrieved
-            return ans
-        text, cites, coverage = found
-        return Answer(question, text, cites, abstained=False, route="documents",
-                      meta={"coverage": round(coverage, 3), "retrieved": retrieved})
+        return self.documents.answer(question, retrieval_text, context, column_hint)
 
     def _abstain(self, question: str, retrieval_text: str, reason: str, hits: list[Hit] | None = None,
                  missing: list[str] | None = None, filters: list[str] | None = None) -> Answer:
-        """「資料に記載がありません」 plus the nearest facts that are there (cited)."""
-        hits = hits if hits is not None else self._search(retrieval_text)
-        near: list[Citation] = []
-        for h in hits[:2]:
-            units = [u for u in (h.chunk.meta.get("body") or h.chunk.text).splitlines() if len(u.strip()) >= 8]
-            for u in units[:1]:
-                quote = exact_quote(u, self.sources.text(h.chunk.source))
-                if quote:
-                    near.append(Citation(h.chunk.source, h.chunk.locator, quote, self.sources.title(h.chunk.source)))
-        text = f"{ABSTAIN_PHRASE}。"
-        if missing:
-            text += "（資料にない語: " + "、".join(missing) + "）"
-        if near:
-            text += "\n関連する記載: " + " / ".join(f"{clean(c.quote)}（{c.locator}）" for c in near)
-        return Answer(question, text, near, abstained=True, route="abstain",
-                      meta={"reason": reason, "filters": filters or [], "missing": missing or []})
+        return self.documents.abstain(question, retrieval_text, reason, hits, missing, filters)
 
 
 def build_assistant(settings: Settings, pipeline: str = "default") -> Asker:
