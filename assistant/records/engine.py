@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from assistant.records.coverage import CoverageChecker
+from assistant.records.events_answer import EventAnswers
+from assistant.records.kpis_answer import KpiAnswers
 from assistant.records.load import RecordSet
 from assistant.records.match import kpi_name_tokens, match_kpis, match_programs, unknown_ministries
 from assistant.records.projects_answer import ProjectAnswers
@@ -25,7 +27,7 @@ from assistant.tokenize import tokenize as default_tokenize
 NOT_RECORDS = re.compile(r"何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
 
 
-class RecordsEngine(ProjectAnswers, TableAnswers):
+class RecordsEngine(ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
     """Answers structured questions from a :class:`RecordSet`; returns None when not its job."""
 
     def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None) -> None:
