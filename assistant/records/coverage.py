@@ -32,12 +32,22 @@ fewest largest biggest prefecture prefectures
 """
 
 
+def formal_nouns() -> str:
+    """The closed class of formal and colloquial nouns (data file), as text."""
+    from importlib import resources
+
+    text = resources.files("assistant").joinpath("data/formal_nouns.txt").read_text(encoding="utf-8")
+    return " ".join(line for line in text.splitlines() if not line.startswith("#"))
+
+
 class CoverageChecker:
     """Finds question words that the records query cannot account for."""
 
-    def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]]) -> None:
+    def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]],
+                 morphemes: Callable[[str], list[tuple[str, str, str]]] | None = None) -> None:
         self.tokenize = tokenize
-        texts: list[str] = [GENERIC_WORDS]
+        self.morphemes = morphemes
+        texts: list[str] = [GENERIC_WORDS, formal_nouns()]
         for name in dir(cues):
             value = getattr(cues, name)
             if name.endswith("_CUES") and isinstance(value, tuple):
@@ -68,6 +78,14 @@ class CoverageChecker:
     def _toks(self, text: str) -> Iterable[str]:
         return (t for t in self.tokenize(text) if t)
 
+    def _content(self, text: str) -> Iterable[str]:
+        """Nouns and adjectival nouns only: verbs, adjectives, pronouns, particles, auxiliaries and
+        sentence-final forms (やってる, とこ, ちょうだい) are how people ask, never what they ask about."""
+        if self.morphemes is None:
+            return self._toks(text)
+        return (form for surface, form, pos in self.morphemes(text)
+                if form and (pos in ("名詞", "形状詞") or surface.isascii() and surface.strip().isalnum()))
+
     def unexplained(self, text: str, domain: str | None = None, matched_spans: Iterable[str] = (),
                     also: Iterable[str] = ()) -> list[str]:
         """Content tokens of ``text`` not covered by records vocabulary, cues or matched entities."""
@@ -76,7 +94,7 @@ class CoverageChecker:
         for m in sorted(matched_spans, key=len, reverse=True):
             t = t.replace(m, "自治体")  # a neutral, explained noun keeps the grammar for the tokenizer
         out: list[str] = []
-        for tok in self._toks(t):
+        for tok in self._content(t):
             if tok in self.explained or tok in extra or re.fullmatch(r"[0-9.%/]+|[ぁ-ん]|[a-z]|[^\w]+", tok):
                 continue
             if tok not in out:

@@ -20,8 +20,9 @@ from assistant.records.query import RecordQuery, parse_question
 from assistant.records.result import RecordResult
 from assistant.records.tables_answer import TableAnswers
 from assistant.records.vocab import Vocabulary
-from assistant.tokenize import content_terms, reading
+from assistant.tokenize import content_terms, morphemes, reading
 from assistant.tokenize import tokenize as default_tokenize
+from assistant.understand.lexicon import Lexicon, sudachi_place_names
 
 #: Questions about the documents themselves (as of when, what a mark means), never about rows.
 NOT_RECORDS = re.compile(r"何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
@@ -32,11 +33,14 @@ class RecordsEngine(ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
 
     def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None) -> None:
         self.records = records
-        self.coverage = CoverageChecker(records, tokenize or default_tokenize)
+        self.coverage = CoverageChecker(records, tokenize or default_tokenize, morphemes)
         self._kpi_names = kpi_name_tokens(records.kpis, content_terms)
         names = sorted({m for p in records.projects for m in p.municipalities}
                        | {m for s in records.support_ended for m in s.municipalities})
-        self.vocab = Vocabulary.build(names, [p.prefecture for p in records.projects], reading=reading)
+        self.vocab = Vocabulary.build(names, [p.prefecture for p in records.projects])
+        munis = sorted({(p.prefecture, m) for p in records.projects for m in p.municipalities}
+                       | {(s.prefecture, m) for s in records.support_ended for m in s.municipalities})
+        self.lexicon = Lexicon(self.vocab, munis, reading, sudachi_place_names)
         self.default_program = records.programs[0] if records.programs else None
         self.program_by_id = {p.program_id: p for p in records.programs}
 
@@ -44,19 +48,28 @@ class RecordsEngine(ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
     def parse(self, question: str) -> RecordQuery:
         return parse_question(
             question,
-            self.vocab.find,
+            self.lexicon.find,
             lambda t: match_programs(t, self.records.programs),
             lambda t: match_kpis(t, self._kpi_names, content_terms),
+            self._region,
         )
+
+    def _region(self, name: str) -> tuple[str, tuple[str, ...]]:
+        r = self.lexicon.region_by_name[name]
+        return r.label, r.prefectures
 
     def unexplained(self, question: str, q: RecordQuery) -> list[str]:
         """Words of ``question`` the records cannot account for (then the documents answer)."""
         from assistant.normalize import normalize_text
 
         spans = [*q.surfaces, *q.municipalities, *q.prefectures, *q.unknown_places]
+        if q.regions:  # 「中国地方」「地方ブロック別」: the region words are the filter itself
+            extra_region = ("地方", "ブロック", "地域", "エリア", "region", "regions")
+        else:
+            extra_region = ()
         if NOT_RECORDS.search(question):
             return [NOT_RECORDS.search(question).group(0)]
-        extra = ("申請", "応募") if q.applicant else ()
+        extra = (("申請", "応募") if q.applicant else ()) + extra_region
         domain = q.domain
         if domain == "programs" and q.attributes & {"budget", "contact", "selections"}:
             domain = "programs+description"

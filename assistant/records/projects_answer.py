@@ -27,6 +27,8 @@ class ProjectAnswers:
         f = []
         if q.years:
             f.append("採択年度: " + "、".join(year_ref_label(r) for r in q.years))
+        if q.regions:
+            f.append("地域: " + "、".join(label for label, _ in q.regions))
         if q.prefectures:
             f.append("都道府県: " + "、".join(q.prefectures))
         if q.municipalities:
@@ -52,6 +54,8 @@ class ProjectAnswers:
             if not year_ok(p.selection_fy, q.years):
                 continue
             if q.prefectures and p.prefecture not in q.prefectures:
+                continue
+            if q.regions and not any(p.prefecture in prefs for _, prefs in q.regions):
                 continue
             if q.municipalities and not set(q.municipalities) & set(p.municipalities):
                 continue

@@ -91,10 +91,14 @@ class RecordQuery:
     applicant: str | None = None  # prefecture_only (県単独) | joint (共同)
     followup: bool = False
     surfaces: list[str] = field(default_factory=list)  # the question's text of each matched entity
+    regions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (label, prefectures)
+    ambiguous: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (surface, candidates)
+    notes: list[str] = field(default_factory=list)  # how the question was read (typos, conventions)
 
     @property
     def has_project_filters(self) -> bool:
         return bool(self.prefectures or self.municipalities or self.technologies or self.applicant
+                    or self.regions
                     or self.excluded_technologies or self.mlit_flag is not None
                     or self.support_ends is not None or self.unknown_places)
 
@@ -124,7 +128,7 @@ def _year_refs(text: str) -> list[YearRef]:
     return refs
 
 
-def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery:
+def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None) -> RecordQuery:
     """Build a :class:`RecordQuery`.
 
     ``terms_of(text) -> list[Term]`` finds places and technologies, ``programs_of(text)`` returns
@@ -139,7 +143,16 @@ def parse_question(question: str, terms_of, programs_of, kpis_of) -> RecordQuery
     excl_pos = min((low.find(c.casefold()) for c in EXCLUDE_CUES if c.casefold() in low), default=-1)
     q.surfaces = [raw[t.start:t.end] for t in terms]
     for t in terms:
-        if t.kind == "prefecture" and t.value not in q.prefectures:
+        surface = raw[t.start:t.end]
+        if t.how == "near" and surface != t.value:
+            q.notes.append(f"「{surface}」は{t.value}のことと解釈しました。")
+        if t.kind == "region" and region_of is not None:
+            label, prefs = region_of(t.value)
+            if (label, prefs) not in q.regions:
+                q.regions.append((label, prefs))
+        elif t.kind == "ambiguous":
+            q.ambiguous.append((surface, t.alternatives))
+        elif t.kind == "prefecture" and t.value not in q.prefectures:
             q.prefectures.append(t.value)
         elif t.kind == "municipality" and t.value not in q.municipalities:
             q.municipalities.append(t.value)

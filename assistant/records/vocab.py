@@ -63,10 +63,12 @@ def municipality_stem(name: str) -> str:
 class Term:
     """A vocabulary entry found in a question."""
 
-    kind: str  # prefecture | municipality | technology | program | ministry | place
+    kind: str  # prefecture | municipality | region | technology | place (unknown) | ambiguous
     value: str  # canonical value
     start: int
     end: int
+    how: str = "exact"  # exact | reading | romaji | near (a near-miss spelling, named in the answer)
+    alternatives: tuple[str, ...] = ()  # the candidates of an ambiguous reading
 
 
 @dataclass
