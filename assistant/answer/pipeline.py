@@ -26,6 +26,7 @@ from assistant.records.engine import RecordsEngine
 from assistant.records.load import RecordSet, load_records
 from assistant.sources import SourceStore
 from assistant.types import Answer, Hit
+from assistant.understand.rewrite import Rewriter
 
 log = logging.getLogger(__name__)
 #: Up to this many documents, a question about "the document" is answered for all of them.
@@ -101,9 +102,24 @@ class Assistant:
         return Extractor(content_terms, lambda t: df.get(t, 0), len(chunks), self.settings.abstain_threshold,
                          morphemes=morphemes)
 
+    @built_once
+    def rewriter(self) -> Rewriter:
+        from assistant.tokenize import content_terms, morphemes
+
+        explained = self.engine.coverage.explained
+
+        def known(word: str) -> bool:
+            terms = content_terms(word)
+            return word.casefold() in explained or bool(terms) and all(self.extractor.df(t) > 0 for t in terms)
+
+        progs = self.engine.records.programs
+        names = [(p.ministry, "ministry") for p in progs]
+        bureaus = [p.bureau for p in progs] + ["道路局"]
+        return Rewriter(known, lambda name: [m[0] for m in morphemes(name)], names, bureaus)
+
     def warm_up(self) -> None:
         """Load everything now (the UI and batch runs call this once at start)."""
-        _ = self.engine, self.retriever, self.extractor, self.document_sources
+        _ = self.engine, self.retriever, self.extractor, self.document_sources, self.rewriter
 
     # -- answering -------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
@@ -112,7 +128,8 @@ class Assistant:
             q = clean_question(question, self.settings.max_question_chars)
         except InputError as err:
             return Answer(question, str(err), route="error", meta={"error": err.code})
-        history = clean_history(history, self.settings.max_question_chars)
+        history = [self.rewriter.rewrite(h) for h in clean_history(history, self.settings.max_question_chars)]
+        q = self.rewriter.rewrite(q)
         about = answer_about(q, lambda: self._about_sources(q), self.sources.text, self.sources.title)
         if about is not None:
             about.question = question
