@@ -47,7 +47,10 @@ class CoverageChecker:
                  morphemes: Callable[[str], list[tuple[str, str, str]]] | None = None) -> None:
         self.tokenize = tokenize
         self.morphemes = morphemes
-        texts: list[str] = [GENERIC_WORDS, formal_nouns()]
+        from assistant.understand.operators import GROUP_NOUNS, operator_cues
+
+        texts: list[str] = [GENERIC_WORDS, formal_nouns(), *(" ".join(v) for v in operator_cues().values()),
+                            *(" ".join(v) for v in GROUP_NOUNS.values())]
         for name in dir(cues):
             value = getattr(cues, name)
             if name.endswith("_CUES") and isinstance(value, tuple):

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from assistant.records.algebra import ProjectAlgebra
 from assistant.records.coverage import CoverageChecker
 from assistant.records.events_answer import EventAnswers
 from assistant.records.kpis_answer import KpiAnswers
@@ -28,7 +29,7 @@ from assistant.understand.lexicon import Lexicon, sudachi_place_names
 NOT_RECORDS = re.compile(r"何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
 
 
-class RecordsEngine(ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
+class RecordsEngine(ProjectAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
     """Answers structured questions from a :class:`RecordSet`; returns None when not its job."""
 
     def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None) -> None:

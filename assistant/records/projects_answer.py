@@ -42,6 +42,8 @@ class ProjectAnswers:
             f.append("(※)国土交通省道路局の自動運転サービス導入支援事業の対象")
         if q.support_ends:
             f.append("R4年度末で支援終了（H30年度選定）")
+        if q.municipality_kind:
+            f.append(f"{q.municipality_kind}の事業")
         if q.applicant == "prefecture_only":
             f.append("都道府県が単独で申請")
         elif q.applicant == "joint":
@@ -65,6 +67,9 @@ class ProjectAnswers:
                 if (q.any_technology and not hit) or (not q.any_technology and hit != set(q.technologies)):
                     continue
             if techs & set(q.excluded_technologies):
+                continue
+            if q.municipality_kind and not (p.municipalities and all(m.endswith(q.municipality_kind)
+                                                                    for m in p.municipalities)):
                 continue
             if q.mlit_flag is not None and p.mlit_autonomous_support != q.mlit_flag:
                 continue
@@ -113,6 +118,9 @@ class ProjectAnswers:
             return RecordResult("empty", f"{what}に該当する事業は支援対象事業一覧にありません（0件）。"
                                 f"（条件: {cond}）", rows=self.records.projects[:1], numbers=["0"],
                                 filters=filters)
+        special = self._algebra(q, rows, cond)  # type: ignore[attr-defined]
+        if special is not None:
+            return special
         if lookup or (q.municipalities and q.intent is None) or (
                 q.intent == "list" and q.attributes & {"year", "technologies"} and len(rows) <= LIST_LIMIT):
             lines = [self._describe_project(p, q) for p in rows]

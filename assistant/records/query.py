@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from assistant.normalize import find_years, normalize_text
 from assistant.records.vocab import Term
+from assistant.understand import operators as ops
 
 COUNT_CUES = ("いくつ", "何件", "何事業", "何団体", "何自治体", "何か所", "何個", "件数", "数は", "数を",
               "の数", "選定数", "採択数", "how many", "number of", "count")
@@ -94,6 +95,19 @@ class RecordQuery:
     regions: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (label, prefectures)
     ambiguous: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (surface, candidates)
     notes: list[str] = field(default_factory=list)  # how the question was read (typos, conventions)
+    # Operators of the algebra (assistant/understand/operators.py).
+    order: str | None = None  # max | min | earliest | latest | first_of_two
+    ordinal: int | None = None  # 「2番目に多い」
+    group: str | None = None  # region | prefecture | year | technology
+    having: int | None = None  # groups with exactly this many rows
+    set_all: bool = False  # 「全部〜？」: a yes/no over the filtered set
+    same: bool = False  # 「同じ技術？」「かぶってる技術」「バラバラ？」
+    other: bool = False  # 「ほかにある？」
+    reverse: bool = False  # 「逆に〜は？」 (follow-up: the complement or the opposite order)
+    municipality_kind: str | None = None  # 市 | 町 | 村
+    op_sum: bool = False
+    op_diff: bool = False
+    positions: dict[str, int] = field(default_factory=dict)  # where each technology / the flag is named
 
     @property
     def has_project_filters(self) -> bool:
@@ -159,9 +173,12 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
         elif t.kind == "place" and t.value not in q.unknown_places:
             q.unknown_places.append(t.value)
         elif t.kind == "technology":
-            # "自動運転以外" / "AIを使わない": the technology just before the exclusion cue.
-            if excl_pos >= 0 and t.end <= excl_pos and excl_pos - t.end <= 6:
-                q.excluded_technologies.append(t.value)
+            q.positions.setdefault(t.value, t.start)
+            # 「自動運転以外」「AIを使っていない」「not AI」: negated before the next entity.
+            nxt = min((o.start for o in terms if o.start >= t.end), default=len(raw))
+            if (excl_pos >= 0 and t.end <= excl_pos and excl_pos - t.end <= 6) or ops.negated(raw, t.start, t.end, nxt):
+                if t.value not in q.excluded_technologies:
+                    q.excluded_technologies.append(t.value)
             elif t.value not in q.technologies:
                 q.technologies.append(t.value)
     q.any_technology = has(raw, ANY_CUES)
@@ -173,6 +190,7 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
     q.kpi_ids = kpis_of(unnamed)
     if has(raw, FLAG_CUES):
         q.mlit_flag = not FLAG_NEGATION.search(raw)
+        q.positions["flag"] = min(raw.casefold().find(c.casefold()) for c in FLAG_CUES if c.casefold() in raw.casefold())
     if has(raw, ENDED_CUES):
         q.support_ends = True
     elif has(raw, ONGOING_CUES) and has(raw, ("終了しない", "継続中", "続く")):
@@ -231,4 +249,24 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
     elif has(raw, PROJECT_CUES):
         q.domain = "projects"
     q.followup = has(raw, FOLLOWUP_CUES) and len(raw) <= 30
+    _operators(q, raw)
     return q
+
+
+def _operators(q: RecordQuery, raw: str) -> None:
+    for name in ("max", "min", "earliest", "latest", "first_of_two"):
+        if ops.has_op(raw, name):
+            q.order = name
+            break
+    q.ordinal = ops.ordinal(raw)
+    q.group = ops.group_by(raw)
+    q.having = ops.having_count(raw) if q.group else None
+    q.set_all = ops.has_op(raw, "all") and bool(re.search(r"[?？]|ますか|ですか|る$|よね|だっけ|\bare\b|\bdo\b", raw))
+    q.same = ops.has_op(raw, "same")
+    q.other = ops.has_op(raw, "other")
+    q.reverse = ops.has_op(raw, "reverse")
+    q.municipality_kind = ops.municipality_kind(raw)
+    q.op_sum = ops.has_op(raw, "sum")
+    q.op_diff = ops.has_op(raw, "difference")
+    if q.order or q.group or q.same or q.municipality_kind:
+        q.domain = q.domain or "projects"
