@@ -243,3 +243,13 @@ def test_record_rows_and_locators_support_numbers(tmp_path):
     assert evaluate_answer(it, ans, 1.0, src).ungrounded == ["0.3"]
     r = evaluate_answer(it, ans, 1.0, src, records=RecordRows(rec))
     assert r.ungrounded == [] and r.correct
+
+
+def test_accept_phrase_counts_a_rejected_false_premise_as_correct():
+    from assistant.evaluate.metrics import check_correct
+    from assistant.evaluate.qa import QAItem
+
+    item = QAItem(id="x", question="旭市の事業は？", answerable=False, accept=["一覧にありません"])
+    assert check_correct(item, "旭市の事業は一覧にありません。", abstained=False)[0]
+    assert not check_correct(item, "旭市の事業は2件です。", abstained=False)[0]
+    assert check_correct(item, "資料に記載がありません。", abstained=True)[0]

@@ -23,7 +23,12 @@ from assistant.normalize import find_years, match_key, nfkc, western_to_era
 def check_correct(item: QAItem, text: str, abstained: bool) -> tuple[bool, list[str]]:
     """Whether an answer is correct for ``item``, and why not."""
     if not item.answerable:
-        return (True, []) if abstained else (False, ["should have abstained (not answerable)"])
+        if abstained:
+            return True, []
+        # qa-format: an answer that rejects the false premise with an accepted phrase is right.
+        if any(match_key(a) in match_key(text) for a in item.accept if a):
+            return True, []
+        return False, ["should have abstained (not answerable)"]
     if abstained:
         return False, ["abstained on an answerable question"]
     key = match_key(text)

@@ -29,6 +29,7 @@ class QAItem(BaseModel):
     any_of: list[list[str]] = Field(default_factory=list)
     forbidden: list[str] = Field(default_factory=list)
     answerable: bool = True
+    accept: list[str] = Field(default_factory=list)  # phrases that correctly reject a false premise
     gold_sources: list[GoldSource] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
@@ -43,7 +44,7 @@ class QAItem(BaseModel):
             raise ValueError("question is empty")
         return v
 
-    @field_validator("history", "expected", "forbidden", mode="before")
+    @field_validator("history", "expected", "forbidden", "accept", mode="before")
     @classmethod
     def _none_to_list(cls, v: object) -> object:
         return [] if v is None else v
