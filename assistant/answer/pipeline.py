@@ -139,8 +139,15 @@ class Assistant:
         context = " ".join(history) if retrieval_text != q else ""
         unexplained = self.engine.unexplained(q, rq)
         result = None if unexplained else self.engine.run(rq)
+        if rq.ambiguous and not (rq.municipalities or rq.prefectures):
+            surface, names = rq.ambiguous[0]
+            return Answer(question, f"「{surface}」は{'と'.join(names)}のどちらのことでしょうか。自治体名を漢字で"
+                          "入力していただくか、都道府県名を添えてください。", route="records",
+                          timings={"total_ms": (time.perf_counter() - t0) * 1000})
         if result is not None:
             ans = records_answer(q, result, self.sources.title)
+            if rq.notes and not ans.abstained:
+                ans.text = "".join(dict.fromkeys(rq.notes)) + "\n" + ans.text
             if ans.abstained:
                 ans = self._abstain(q, retrieval_text, reason="records", filters=result.filters)
         else:

@@ -36,8 +36,11 @@ def formal_nouns() -> str:
     """The closed class of formal and colloquial nouns (data file), as text."""
     from importlib import resources
 
-    text = resources.files("assistant").joinpath("data/formal_nouns.txt").read_text(encoding="utf-8")
-    return " ".join(line for line in text.splitlines() if not line.startswith("#"))
+    out = []
+    for name in ("formal_nouns.txt", "english_function_words.txt"):
+        text = resources.files("assistant").joinpath(f"data/{name}").read_text(encoding="utf-8")
+        out += [line for line in text.splitlines() if not line.startswith("#")]
+    return " ".join(out)
 
 
 class CoverageChecker:

@@ -110,6 +110,13 @@ class ProjectAnswers:
             q = replace(q, mlit_flag=None)  # 「いなべ市は(※)の対象？」: describe the row, flag or not
         rows = self._filter_projects(q)
         cond = "、".join(filters) if filters else "条件なし（全事業）"
+        if not rows and q.municipalities:
+            # A false premise about a listed project (「春日井市ってR4採択？」): say so and state the row.
+            base = self._filter_projects(RecordQuery(text=q.text, municipalities=list(q.municipalities)))
+            if base:
+                lines = [self._describe_project(p, q) for p in base]
+                return RecordResult("answer", f"いいえ、ご質問の条件（{cond}）には当たりません。\n" + "\n".join(lines),
+                                    rows=base, filters=filters)
         if not rows and lookup:  # an attribute of something the table does not hold
             return RecordResult("abstain", "", filters=filters)
         if not rows:
