@@ -75,13 +75,16 @@ def evaluate(
     thresholds: Path = typer.Option(None, "--thresholds", help="thresholds (default eval/thresholds.json)"),
     llm: bool = typer.Option(False, "--llm", help="answer with the configured LLM (ASSISTANT_LLM_*) behind the "
                              "grounding guard; also report guard interventions"),
+    variants: bool = typer.Option(False, "--variants", help="also ask metamorphic variants of every question "
+                                  "(readings, width, era, politeness, abbreviations, order) and report the "
+                                  "kept rate (variants.json; floor: --fail-under variants_kept=0.95)"),
 ) -> None:
     """Evaluate over a QA file: accuracy, citations, grounding, retrieval, latency; gate regressions."""
     from assistant.evaluate import eval_command
 
     raise typer.Exit(eval_command(_settings(), qa_file, report_dir=report, baseline=baseline, pipeline=pipeline,
                                   fail_under=fail_under, limit=limit, write_baseline=write_baseline,
-                                  thresholds=thresholds, llm=llm))
+                                  thresholds=thresholds, llm=llm, variants=variants))
 
 
 @feedback_app.command("export")

@@ -123,6 +123,7 @@ def eval_command(
     factory: AskerFactory | None = None,
     progress: bool = True,
     llm: bool = False,
+    variants: bool = False,
 ) -> int:
     """Evaluate, write ``report.json``/``report.md`` and return the exit code."""
     root = settings.root
@@ -134,6 +135,8 @@ def eval_command(
                 raise ValueError("--llm needs ASSISTANT_LLM_BASE_URL and ASSISTANT_LLM_MODEL")
             names = ["llm" if n == "default" else n for n in names]
         floors_cli = parse_fail_under(fail_under or [])
+        if not variants and any(k.split(".")[0] in ("variants_kept", "variants") for k in floors_cli):
+            raise ValueError("--fail-under on variants needs --variants")
         if limit is not None and limit <= 0:
             raise ValueError("--limit must be positive")
         th = Thresholds.load(thresholds or root / DEFAULT_THRESHOLDS)
@@ -148,11 +151,24 @@ def eval_command(
     if limit is not None:
         items = items[:limit]
 
+    build = factory or _build_assistant
+    askers: dict[str, Asker] = {}  # kept for --variants: the variants go through the same asker
+
+    def keep(s: Settings, name: str) -> Asker:
+        askers[name] = build(s, name)
+        return askers[name]
+
     try:
-        runs, build_ms = run_pipelines(settings, items, names, factory or _build_assistant, progress)
+        runs, build_ms = run_pipelines(settings, items, names, keep if variants else build, progress)
     except PipelineBuildError as e:  # e.g. no index yet: nothing to evaluate
         _err(f"error: {e}")
         return 2
+    variant_report = None
+    if variants:  # adds variants_kept to each summary before the gate looks at it
+        from assistant.evaluate.variants_report import run_variant_pipelines
+
+        variant_report = run_variant_pipelines(items, runs, askers, records_path=settings.records_path,
+                                               progress=progress)
     meta: dict[str, Any] = {
         "version": 1,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -205,6 +221,12 @@ def eval_command(
 
     out_dir = report_dir or root / DEFAULT_REPORT_DIR
     jp, mp = write_report(report, out_dir)
+    if variant_report is not None:
+        from assistant.evaluate.variants_report import write_variants
+
+        variant_report["qa_file"] = str(qa_path)
+        variant_report["created"] = meta["created"]
+        vp = write_variants(variant_report, out_dir)
     if write_baseline:
         base_path.parent.mkdir(parents=True, exist_ok=True)
         base_path.write_text(json.dumps(baseline_from_report(report, per_item), ensure_ascii=False, indent=2) + "\n",
@@ -216,6 +238,12 @@ def eval_command(
     for n, (s, _) in runs.items():
         if "guard" in s:
             print(format_guard(n, s["guard"]))
+    if variant_report is not None:
+        from assistant.evaluate.variants_report import print_variants_table
+
+        print()
+        print_variants_table(variant_report)
+        print(f"\nvariants: {vp}")
     print(f"\nreport: {jp} and {mp}")
     if note:
         _err(f"baseline: {note}")
