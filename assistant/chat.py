@@ -26,14 +26,25 @@ def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
     """Fill the slots the current turn leaves empty from the context turn."""
     q = replace(current, attributes=set(current.attributes))
     for name in _SLOTS:
+        # A slot the new turn asks for is not carried (「…R4は何件？」 then 「一番少なかったのは何年度？」).
+        if name == "years" and "year" in current.attributes:
+            continue
         if not getattr(q, name):
             setattr(q, name, list(getattr(ctx, name)))
     # A new organisation or place replaces the old one of the same kind, not both.
     if current.programs:
         q.programs = list(current.programs)
-    for flag in ("mlit_flag", "support_ends", "event_kind"):
+    for flag in ("mlit_flag", "support_ends", "event_kind", "order", "group", "municipality_kind"):
         if getattr(q, flag) is None:
             setattr(q, flag, getattr(ctx, flag))
+    q.regions = current.regions or list(ctx.regions)
+    if current.reverse and not current.order:
+        # 「逆に…は？」: the opposite of the previous turn — its order reversed, or its flag negated.
+        if ctx.order:
+            q.reverse = True
+        elif ctx.mlit_flag is not None and current.mlit_flag in (None, ctx.mlit_flag):
+            q.mlit_flag = not ctx.mlit_flag
+            q.reverse = False
     if q.domain is None or (q.domain == "projects" and ctx.domain in ("programs", "kpis", "events")
                             and not current.has_project_filters):
         q.domain = ctx.domain

@@ -90,7 +90,8 @@ class CoverageChecker:
         if self.morphemes is None:
             return self._toks(text)
         return (form for surface, form, pos in self.morphemes(text)
-                if form and (pos in ("名詞", "形状詞") or surface.isascii() and surface.strip().isalnum()))
+                if form and not re.fullmatch(r"[ぁ-ん]{1,2}", surface)  # okurigana and particle fragments
+                and (pos in ("名詞", "形状詞") or surface.isascii() and surface.strip().isalnum()))
 
     def unexplained(self, text: str, domain: str | None = None, matched_spans: Iterable[str] = (),
                     also: Iterable[str] = ()) -> list[str]:
@@ -101,7 +102,8 @@ class CoverageChecker:
             t = t.replace(m, "自治体")  # a neutral, explained noun keeps the grammar for the tokenizer
         out: list[str] = []
         for tok in self._content(t):
-            if tok in self.explained or tok in extra or re.fullmatch(r"[0-9.%/]+|[ぁ-ん]|[a-z]|[^\w]+", tok):
+            # Question words with a counter (何件, 何億, なんこ) ask for a value, they name no topic.
+            if tok in self.explained or tok in extra or re.fullmatch(r"[0-9.%/]+|[ぁ-ん]|[a-z]|[^\w]+|(何|なん).*", tok):
                 continue
             if tok not in out:
                 out.append(tok)

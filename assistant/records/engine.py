@@ -16,6 +16,7 @@ from assistant.records.events_answer import EventAnswers
 from assistant.records.kpis_answer import KpiAnswers
 from assistant.records.load import RecordSet
 from assistant.records.match import kpi_name_tokens, match_kpis, match_programs, unknown_ministries
+from assistant.records.programs_algebra import ProgramAlgebra
 from assistant.records.projects_answer import ProjectAnswers
 from assistant.records.query import RecordQuery, parse_question
 from assistant.records.result import RecordResult
@@ -29,7 +30,7 @@ from assistant.understand.lexicon import Lexicon, sudachi_place_names
 NOT_RECORDS = re.compile(r"何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
 
 
-class RecordsEngine(ProjectAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
+class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
     """Answers structured questions from a :class:`RecordSet`; returns None when not its job."""
 
     def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None) -> None:
@@ -74,6 +75,13 @@ class RecordsEngine(ProjectAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, Ev
         domain = q.domain
         if domain == "programs" and q.attributes & {"budget", "contact", "selections"}:
             domain = "programs+description"
+        from assistant.understand.operators import operator_cues
+
+        low = question.casefold()
+        spans += [c for cues in operator_cues().values() for c in cues if not c.isascii() and c in low]
+        spans += re.findall(r"[0-9一二三四五]+番目", question)
+        if q.mlit_flag is not None:  # 「※マーク」「(※)印」: the mark is the flag itself
+            extra += ("マーク", "印", "記号", "付き", "mark", "marked")
         return self.coverage.unexplained(normalize_text(question), domain, spans, extra)
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -88,7 +96,13 @@ class RecordsEngine(ProjectAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, Ev
         if (q.domain == "projects" and q.intent == "compare" and "selections" in q.attributes
                 and len(q.years) <= 1 and not q.has_project_filters):
             q = replace(q, domain="programs")  # 「R4の選定数が最も多いのはどの事業？」: across programs
+        if (q.domain == "projects" and "selections" in q.attributes and not q.has_project_filters
+                and (q.op_sum or q.op_diff or q.order or q.ordinal or q.programs)):
+            q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
         if q.domain == "programs":
+            special = self._program_ops(q)
+            if special is not None:
+                return special
             if unknown_ministries(q.text, self.records.programs) and not q.programs:
                 return RecordResult("abstain", "", filters=unknown_ministries(q.text, self.records.programs))
             return self._programs(q)

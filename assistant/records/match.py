@@ -43,8 +43,12 @@ def match_programs(text: str, programs: list[Program]) -> list[str]:
     bureaus = [p.bureau for p in programs if p.bureau and p.bureau in t]
     if "道路局" in t:  # the (※) flag names MLIT's road bureau; it is not a program of the table
         ministries = [m for m in ministries if m != "国土交通省"]
+    # A bureau narrows its own ministry only (「総務と国交都市局」: all of 総務省, MLIT's 都市局).
+    named_bureau_of = {p.ministry for p in programs if p.bureau in bureaus}
     by_org = [p.program_id for p in programs
-              if (not ministries or p.ministry in ministries) and (not bureaus or p.bureau in bureaus)]
+              if (not ministries or p.ministry in ministries)
+              and (p.ministry not in named_bureau_of or p.bureau in bureaus)
+              and (ministries or not bureaus or p.bureau in bureaus)]
     if named and (ministries or bureaus):
         narrowed = [pid for pid in named if pid in by_org]
         return narrowed or named

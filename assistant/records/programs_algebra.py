@@ -1,0 +1,142 @@
+"""The five programs × fiscal years of selections (and R5 budgets) as a small algebra: sums across
+programs, rankings with ordinals, earliest start, change between two years, budget sums.
+
+Each answer shows its operation (「14 + 5 + 20 + 14 + 11 = 64事業」) and cites the rows it used.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.records.load import RecordSet
+from assistant.records.query import RecordQuery
+from assistant.records.result import RecordResult, year_label, year_ok
+from assistant.records.schema import Program, ProgramSelection
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+class ProgramAlgebra:
+    """Mixin of :class:`RecordsEngine` for operators over programs and program_selections."""
+
+    records: RecordSet
+    program_by_id: dict[str, Program]
+
+    def _program_ops(self, q: RecordQuery) -> RecordResult | None:
+        progs = [self.program_by_id[i] for i in q.programs if i in self.program_by_id] or list(self.records.programs)
+        if self._all_programs_named(q.text):  # 「5つの事業」「内閣府のも入れて5事業で」「all five programs」
+            progs = list(self.records.programs)
+        if "budget" in q.attributes and q.op_sum and len(progs) >= 2:
+            return self._budget_sum(progs)
+        sels = [s for s in self.records.selections if s.program_id in {p.program_id for p in progs}]
+        if not sels:
+            return None
+        if q.op_diff and len(q.years) >= 1 and (len(q.years) == 2 or q.years[0].until):
+            y0 = q.years[0].year
+            y1 = q.years[0].until if q.years[0].until else q.years[1].year
+            return self._change(progs, sels, y0, y1, q)
+        one_program = len(progs) == 1
+        if one_program and (q.order in ("max", "min") or q.reverse) and not q.years:
+            return self._program_best_year(progs[0], sels, q)
+        if q.order == "earliest" and not q.years:
+            return self._earliest_start(progs, sels)
+        if len(progs) > 1 and (q.order in ("max", "min") or q.ordinal):
+            return self._rank(progs, sels, q)
+        if len(progs) > 1 and (q.op_sum or q.intent in ("count", "total")):
+            return self._sum(progs, sels, q)
+        return None
+
+    def _all_programs_named(self, text: str) -> bool:
+        n = len(self.records.programs)
+        words = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七"}.get(n, str(n))
+        en = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}.get(n, str(n))
+        return bool(re.search(rf"(?<![0-9])({n}|{words})(つ|事業|本|府省)|\ball {n}\b|\ball {en}\b|\b{en} programs?", text,
+                              re.IGNORECASE))
+
+    def _picked(self, sels: list[ProgramSelection], q: RecordQuery, pid: str) -> list[ProgramSelection]:
+        return [s for s in sels if s.program_id == pid and year_ok(s.fiscal_year, q.years)]
+
+    def _sum(self, progs: list[Program], sels: list[ProgramSelection], q: RecordQuery) -> RecordResult:
+        used = [s for p in progs for s in self._picked(sels, q, p.program_id)]
+        total = sum(s.count for s in used)
+        when = "、".join(year_label(r.year) for r in q.years) or "掲載の全年度"
+        parts = " + ".join(f"{s.count}" for s in used)
+        detail = "、".join(f"{self.program_by_id[s.program_id].program_name}（{s.fiscal_year_label}）{s.count}事業"
+                           for s in used)
+        return RecordResult("answer", f"{when}の選定数を{len(progs)}事業で合計すると{total}事業です"
+                            f"（{parts} = {total}）。内訳: {detail}。", rows=used, numbers=[str(total)])
+
+    def _rank(self, progs: list[Program], sels: list[ProgramSelection], q: RecordQuery) -> RecordResult:
+        totals = {p.program_id: sum(s.count for s in self._picked(sels, q, p.program_id)) for p in progs}
+        fewest = (q.order == "min") != q.reverse
+        sizes = sorted(set(totals.values()), reverse=not fewest)
+        n = q.ordinal or 1
+        if n > len(sizes):
+            return RecordResult("abstain", "")
+        top = [pid for pid, v in totals.items() if v == sizes[n - 1]]
+        when = "、".join(year_label(r.year) for r in q.years) or "掲載の全年度の累計"
+        word = ("最も少ない" if fewest else "最も多い") if n == 1 else f"{n}番目に{'少ない' if fewest else '多い'}"
+        names = "、".join(f"{self.program_by_id[p].program_name}（{self.program_by_id[p].ministry}）" for p in top)
+        ranking = "、".join(f"{self.program_by_id[p].program_name} {v}事業"
+                            for p, v in sorted(totals.items(), key=lambda kv: -kv[1]))
+        rows = [s for p in progs for s in self._picked(sels, q, p.program_id)]
+        return RecordResult("answer", f"{when}の選定数で{word}のは{names}で{sizes[n - 1]}事業です。"
+                            f"（{ranking}）", rows=rows, numbers=[str(v) for v in totals.values()])
+
+    def _change(self, progs: list[Program], sels: list[ProgramSelection], y0: int, y1: int,
+                q: RecordQuery) -> RecordResult:
+        lines, ups, downs, rows = [], [], [], []
+        for p in progs:
+            a = next((s for s in sels if s.program_id == p.program_id and s.fiscal_year == y0), None)
+            b = next((s for s in sels if s.program_id == p.program_id and s.fiscal_year == y1), None)
+            if a is None or b is None:
+                continue
+            d = b.count - a.count
+            rows += [a, b]
+            (ups if d > 0 else downs if d < 0 else []).append(p.program_name)
+            sign = f"{d}事業増" if d > 0 else f"{-d}事業減" if d < 0 else "増減なし"
+            lines.append(f"{p.program_name}（{p.ministry}）: {a.fiscal_year_label} {a.count}事業 → "
+                         f"{b.fiscal_year_label} {b.count}事業（{b.count} − {a.count} = {d:+d}、{sign}）")
+        if not lines:
+            return RecordResult("abstain", "")
+        head = ""
+        if len(lines) > 1:
+            head = (f"{year_label(y0)}から{year_label(y1)}にかけて選定数が増えたのは"
+                    f"{'、'.join(ups) or 'ありません'}です。\n")
+        return RecordResult("answer", head + "\n".join(lines), rows=rows)
+
+    def _program_best_year(self, p: Program, sels: list[ProgramSelection], q: RecordQuery) -> RecordResult:
+        mine = [s for s in sels if s.program_id == p.program_id]
+        fewest = (q.order == "min") or (q.reverse and q.order != "min")
+        best = (min if fewest else max)(s.count for s in mine)
+        hit = [s for s in mine if s.count == best]
+        word = "最も少ない" if fewest else "最も多い"
+        detail = "、".join(f"{s.fiscal_year_label}: {s.count}事業" for s in mine)
+        return RecordResult("answer", f"{p.program_name}（{p.ministry}）の選定数が{word}のは"
+                            f"{'、'.join(year_label(s.fiscal_year) for s in hit)}の{best}事業です。（{detail}）",
+                            rows=hit)
+
+    def _earliest_start(self, progs: list[Program], sels: list[ProgramSelection]) -> RecordResult:
+        first = {p.program_id: min(s.fiscal_year for s in sels if s.program_id == p.program_id)
+                 for p in progs if any(s.program_id == p.program_id for s in sels)}
+        y = min(first.values())
+        top = [pid for pid, v in first.items() if v == y]
+        rows = [s for s in sels if s.program_id in top and s.fiscal_year == y]
+        names = "、".join(f"{self.program_by_id[p].program_name}（{self.program_by_id[p].ministry}）" for p in top)
+        others = "、".join(f"{self.program_by_id[p].program_name} {year_label(v)}から"
+                           for p, v in sorted(first.items(), key=lambda kv: kv[1]) if p not in top)
+        return RecordResult("answer", f"選定数の記載が最も早い年度からあるのは{names}で、{year_label(y)}からです。"
+                            f"（ほか: {others}）", rows=rows)
+
+    def _budget_sum(self, progs: list[Program]) -> RecordResult:
+        priced = [p for p in progs if p.budget_r5_oku_yen is not None]
+        missing = [p for p in progs if p.budget_r5_oku_yen is None]
+        total = sum(p.budget_r5_oku_yen or 0 for p in priced)
+        parts = " + ".join(f"{_fmt(p.budget_r5_oku_yen or 0)}億円" for p in priced)
+        text = (f"R5年度予算を合計すると{_fmt(total)}億円です（{parts} = {_fmt(total)}億円）。"
+                + "、".join(f"{p.program_name}（{p.ministry}）: {p.budget_r5}" for p in priced) + "。")
+        if missing:
+            text += "金額が示されていない事業: " + "、".join(f"{p.program_name}（{p.budget_r5}）" for p in missing) + "。"
+        return RecordResult("answer", text, rows=priced + missing, numbers=[_fmt(total)])
