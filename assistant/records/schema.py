@@ -88,6 +88,8 @@ class Kpi(RecordBase):
     deadline_fy: int | None  # the fiscal (or calendar) year the target is due
     period_start_fy: int | None  # for cumulative periods such as 2022～2026年度累計
     section: str
+    baseline_as_written: str = ""  # the current level the document states (現在2万人強), optional
+    baseline_value: float | None = None  # its number in the target's unit (2 for 2万人強), optional
 
 
 class SupportEnded(RecordBase):
@@ -117,3 +119,4 @@ class Event(RecordBase):
     program: str
     participants: int | None
     participants_breakdown: str
+    weekday: str = ""  # the weekday written in date_as_written (木 for 令和4年10月27日（木）), optional

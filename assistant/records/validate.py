@@ -273,6 +273,9 @@ def _kpi_rules(k: Kpi) -> list[tuple[str, str | None]]:
     expected = max(years) if years else None
     if k.deadline_fy != expected:
         out.append(("deadline_fy", f"{k.deadline_fy} but deadline_as_written {k.deadline_as_written!r} gives {expected}"))
+    if k.baseline_value is not None and k.baseline_value not in _numbers(k.baseline_as_written):
+        out.append(("baseline_value",
+                    f"{_fmt(k.baseline_value)} does not appear in baseline_as_written {k.baseline_as_written!r}"))
     if k.period_start_fy is not None:
         if k.period_start_fy not in _numbers(k.deadline_as_written):
             out.append(("period_start_fy", f"{k.period_start_fy} does not appear in {k.deadline_as_written!r}"))
@@ -293,6 +296,13 @@ def _event_rules(e: Event) -> list[tuple[str, str | None]]:
         out.append(("date_as_written", f"{e.date_as_written!r} is not a date like 令和4年10月27日"))
     elif (years[0].year, int(md.group(1)), int(md.group(2))) != (iso.year, iso.month, iso.day):
         out.append(("date", f"{e.date} does not match date_as_written {e.date_as_written!r}"))
+    elif e.weekday:
+        written = re.search(r"\(([月火水木金土日])(?:曜日?)?\)", nfkc(e.date_as_written))
+        if not written or written.group(1) != nfkc(e.weekday):
+            out.append(("weekday", f"{e.weekday!r} is not the weekday written in {e.date_as_written!r}"))
+        elif "月火水木金土日"[iso.weekday()] != written.group(1):
+            out.append(("weekday", f"{e.date_as_written!r} says {written.group(1)} but {e.date} is a "
+                                   f"{'月火水木金土日'[iso.weekday()]}曜日"))
     return out
 
 
@@ -374,11 +384,13 @@ def validate_records(directory: Path, root: Path) -> ValidationReport:
     _check_rows(ck, FILE["selections"], lines["selections"], _selection_rules, {"count": "number"}, (),
                 lambda r: (r.program_id, r.fiscal_year))
     _check_rows(ck, FILE["kpis"], lines["kpis"], _kpi_rules,
-                {"target_as_written": "text", "deadline_as_written": "text"},
+                {"target_as_written": "text", "deadline_as_written": "text", "baseline_as_written": "text",
+                 "baseline_value": "number"},
                 ("name", "section"), lambda r: r.kpi_id)
     _check_rows(ck, FILE["events"], lines["events"], _event_rules,
                 {"place": "text", "program": "text", "participants": "number",
-                 "participants_breakdown": "text"}, ("kind", "day", "date_as_written"), lambda r: r.event_id)
+                 "participants_breakdown": "text", "date_as_written": "text", "weekday": "text"},
+                ("kind", "day"), lambda r: r.event_id)
     report = ValidationReport(counts={FILE[a]: len(getattr(rs, a)) for a in TABLES})
     if not ck.problems:
         _cross_checks(ck, rs, report)
