@@ -91,7 +91,7 @@ class CoverageChecker:
             return self._toks(text)
         return (form for surface, form, pos in self.morphemes(text)
                 if form and not re.fullmatch(r"[ぁ-ん]{1,2}", surface)  # okurigana and particle fragments
-                and (pos in ("名詞", "形状詞") or surface.isascii() and surface.strip().isalnum()))
+                and (pos in ("名詞", "形状詞", "接尾辞") or surface.isascii() and surface.strip().isalnum()))
 
     def unexplained(self, text: str, domain: str | None = None, matched_spans: Iterable[str] = (),
                     also: Iterable[str] = ()) -> list[str]:
@@ -99,7 +99,7 @@ class CoverageChecker:
         extra = self.by_domain.get(domain or "", set()) | set(also)
         t = text
         for m in sorted(matched_spans, key=len, reverse=True):
-            t = t.replace(m, "自治体")  # a neutral, explained noun keeps the grammar for the tokenizer
+            t = t.replace(m, "、")  # a separator: the matched name can not fuse with its neighbours (県内 → 体内)
         out: list[str] = []
         for tok in self._content(t):
             # Question words with a counter (何件, 何億, なんこ) ask for a value, they name no topic.
