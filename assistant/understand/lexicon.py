@@ -73,7 +73,11 @@ class Lexicon:
             if any(taken[s:e]):
                 continue
             word = word or text[s:e]
-            names, _ = self.readings.lookup_kana(self.readings.reading_of(word), near=True)
+            names = ()
+            for kana in self.readings.readings_of(word):
+                names, _ = self.readings.lookup_kana(kana, near=True)
+                if names:
+                    break
             # A 市町村 name only matches municipalities (大阪市 is not 大阪府), a 県 name prefectures.
             want = "municipality" if word.endswith(tuple("市町村区")) else "prefecture" if word.endswith(
                 tuple("都道府県")) else None

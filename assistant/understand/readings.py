@@ -111,8 +111,12 @@ class ReadingIndex:
                 return tuple(sorted(close, key=lambda n: (n.kind, n.value))), "near"
         return (), ""
 
-    def reading_of(self, word: str) -> str:
-        return hira(self._strip_suffix(self._reading(word)))
+    def readings_of(self, word: str) -> list[str]:
+        """Candidate readings of an unknown name: whole (suffix reading stripped) and stem alone
+        (Sudachi may read 陸前高多市 as one odd word but 陸前高多 as リクゼンタカタ)."""
+        stem = municipality_stem(word) or word
+        out = [hira(self._strip_suffix(self._reading(word))), hira(self._reading(stem))]
+        return list(dict.fromkeys(out))
 
     def find_kana(self, text: str, taken: list[bool]) -> list[ReadingMatch]:
         """Kana runs of ``text`` that begin with a known reading followed by a suffix or particle."""

@@ -1,0 +1,137 @@
+"""Question understanding: place names by reading, regions, short forms, operators.
+
+Names and phrasings here are deliberately other than those of the QA sets (嬉野, 塩尻, 宇陀,
+山陰, 東海, 文科…); expected rows are computed from the records, not written down.
+"""
+
+import pytest
+
+from assistant.config import get_settings
+from assistant.records.engine import RecordsEngine
+from assistant.records.load import load_records
+from assistant.understand.operators import group_by, having_count, negated, ordinal
+from assistant.understand.readings import edit_distance
+from assistant.understand.regions import regions, standard_region_of
+from assistant.understand.rewrite import Rewriter, initials
+
+
+@pytest.fixture(scope="module")
+def engine() -> RecordsEngine:
+    return RecordsEngine(load_records(get_settings().records_path))
+
+
+def found(engine, text):
+    return [(t.kind, t.value) for t in engine.lexicon.find(text)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("うれしの市の事業", "嬉野市"), ("ウレシノ市の事業", "嬉野市"), ("ureshino市の事業", "嬉野市"),
+    ("しおじり市って", "塩尻市"), ("Shiojiri City", "塩尻市"), ("うだ市は", "宇陀市"),
+    ("カワチナガノ市", "河内長野市"), ("Kawachinagano", "河内長野市"),
+])
+def test_known_names_by_reading_and_romaji(engine, text, value):
+    assert ("municipality", value) in found(engine, text)
+
+
+def test_homophone_typo_resolves_and_is_named(engine):
+    q = engine.parse("陸前高多市の採択年度は？")  # 高多: a typo with the same reading as 高田
+    assert q.municipalities == ["陸前高田市"]
+    assert any("陸前高田市" in n for n in q.notes)
+
+
+def test_unknown_names_stay_unknown(engine):
+    assert ("place", "いわきし市") not in found(engine, "札幌市の事業")
+    assert found(engine, "札幌市の事業") == [("place", "札幌市")]
+    assert found(engine, "ひろさき市の事業") == [("place", "ひろさき市")]
+    # A city is not its prefecture: 岐阜 is both, 富山市 is a city.
+    assert ("municipality", "富山市") in found(engine, "Toyama City")
+    assert ("prefecture", "富山県") in found(engine, "Toyama Prefecture")
+
+
+def test_shared_reading_is_ambiguous(engine):
+    q = engine.parse("みさと町の技術は？")
+    assert q.ambiguous and set(q.ambiguous[0][1]) == {"美郷町", "三郷町"}
+
+
+def test_edit_distance():
+    assert edit_distance("かすがい", "かすがい") == 0
+    assert edit_distance("かすがい", "かすかい") == 1
+    assert edit_distance("とよはし", "とよた", 1) > 1
+
+
+def test_regions_data_covers_every_prefecture_once():
+    standard = [r for r in regions() if r.kind == "standard"]
+    prefs = [p for r in standard for p in r.prefectures]
+    assert len(prefs) == 47 and len(set(prefs)) == 47
+    assert standard_region_of("三重県").name == "近畿"
+
+
+@pytest.mark.parametrize("text, region", [("山陰の事業", "山陰"), ("東海地方で", "東海"), ("Shikoku", "四国"),
+                                          ("首都圏の", "首都圏")])
+def test_region_mentions(engine, text, region):
+    assert ("region", region) in found(engine, text)
+
+
+def test_region_filter_counts_rows(engine):
+    r = next(r for r in regions() if r.name == "山陰")
+    q = engine.parse("山陰の事業は何件？")
+    res = engine.run(q)
+    n = sum(p.prefecture in r.prefectures for p in engine.records.projects)
+    assert f"{n}件" in res.text
+
+
+def test_short_forms_expand_only_as_words():
+    rw = Rewriter(known=lambda w: w in {"自治体", "DX"}, split=lambda n: {"文部科学省": ["文部", "科学", "省"]}.get(n, [n]),
+                  names=[("文部科学省", "ministry")], bureaus=["都市局"])
+    assert rw.rewrite("文科の補助金") == "文部科学省の補助金"
+    assert rw.rewrite("総務課に聞く") == "総務課に聞く"
+    assert rw.rewrite("総務省の事業") == "総務省の事業"
+    assert rw.rewrite("観光DXとシンポ") == "観光DXとシンポジウム"
+    assert initials(["厚生", "労働", "省"]) == "厚労"
+
+
+def test_operator_reading():
+    assert ordinal("3番目に少ないのは") == 3
+    assert group_by("都道府県ごとに数えて") == "prefecture"
+    assert group_by("事業が最も多い地方は") == "region"
+    assert having_count("事業が2件だけの県") == 2
+    text = "ロボットを使っていない事業"
+    assert negated(text, 0, 4, len(text))
+    text = "ロボットを使う事業"
+    assert not negated(text, 0, 4, len(text))
+
+
+def test_negated_technology_counts_the_complement(engine):
+    res = engine.run(engine.parse("ロボットを使っていない事業は何件？"))
+    n = sum("ロボット" not in p.technologies for p in engine.records.projects)
+    assert f"{n}件" in res.text
+
+
+def test_group_rank_by_prefecture_with_ordinal(engine):
+    from collections import Counter
+
+    counts = Counter(p.prefecture for p in engine.records.projects)
+    top = max(counts.values())
+    res = engine.run(engine.parse("都道府県別で事業が一番多いのはどこ？"))
+    assert all(k in res.text for k, v in counts.items() if v == top) and f"{top}件" in res.text
+
+
+def test_set_predicate_all(engine):
+    rows = [p for p in engine.records.projects if p.selection_fy == 2018]
+    ok = all("ドローン" in p.technologies for p in rows)
+    res = engine.run(engine.parse("H30採択の事業は全部ドローンを使ってる？"))
+    assert res.text.startswith("はい" if ok else "いいえ")
+
+
+def test_program_sum_across_programs_shows_the_operation(engine):
+    sels = [s for s in engine.records.selections if s.fiscal_year == 2020]
+    total = sum(s.count for s in sels)
+    res = engine.run(engine.parse(f"{len(engine.records.programs)}つの事業のR2選定数を合計すると？"))
+    assert f"{total}事業" in res.text and " + " in res.text
+
+
+def test_false_premise_about_a_listed_project_states_the_row(engine):
+    p = next(p for p in engine.records.projects if p.municipalities and p.selection_fy != 2021)
+    name = p.municipalities[0]
+    res = engine.run(engine.parse(f"{name}ってR3採択でしたっけ？"))
+    assert res.status == "answer" and res.text.startswith("いいえ") and p.selection_year in res.text
