@@ -163,3 +163,20 @@ def test_weekday_is_validated_against_the_date(tmp_path):
     path.write_text(text.replace("選定自治体21名、民間事業者2名,金", "選定自治体21名、民間事業者2名,土"), encoding="utf-8")
     problems = validate_records(folder, REPO_ROOT).problems
     assert [(p.file, p.column) for p in problems] == [("events.csv", "weekday")]
+
+
+def test_venue_selects_sessions(engine):
+    r = events(engine, "グリーンホール田原に来た人は何名？")
+    assert [e.day for e in r.rows] == ["2日目"] and "23名" in r.text
+
+
+def test_city_read_in_another_spelling(engine):
+    r = events(engine, "四条畷の会場は？")  # 条 for 條: matched by reading
+    assert {e.city for e in r.rows} == {"大阪府四條畷市"} and len(r.rows) == 2
+
+
+def test_number_of_days_and_of_events(engine):
+    r = events(engine, "シンポジウムは何日間開催された？")
+    assert "2日間" in r.text and r.numbers == ["2"]
+    r = events(engine, "令和4年度は何回開催された？")
+    assert "開催は2回" in r.text and "ミニシンポジウム" in r.text

@@ -187,3 +187,24 @@ def test_named_kpi_keeps_its_rows_when_the_unit_does_not_fit(engine):
 
 def test_not_a_kpi_question_is_left_to_the_documents(engine):
     assert kpis(engine, "総合戦略の基本的考え方は？") is None
+
+
+def test_length_of_a_cumulative_period(engine):
+    r = kpis(engine, "デジタル推進人材は何年間で230万人育成する？")
+    assert "2026年度 − 2022年度 + 1 = 5年間" in r.text and r.numbers == ["5"]
+
+
+def test_difference_of_approximate_targets_is_approximate(engine):
+    r = kpis(engine, "無人自動運転移動サービスは2025年度と2027年度でどれくらい増える？")
+    assert "100か所以上 − 50か所程度 = 約50か所" in r.text
+
+
+def test_until_a_year_without_a_target_of_that_year(engine):
+    r = kpis(engine, "5Gの人口カバー率は2027年度までにどこまで上げる？")
+    assert r.status == "answer" and "期限が2027年度の目標は資料にありません" in r.text
+    assert "97%（2025年度）" in r.text and "99%" not in r.text
+
+
+def test_unit_word_standing_alone(engine):
+    r = kpis(engine, "一番多くの団体を目標にしているKPIは？")
+    assert {k.unit for k in r.rows} == {"団体"} and "1,500団体" in r.text.split("\n")[0]

@@ -21,13 +21,13 @@ from assistant.records.load import RecordSet
 from assistant.records.query import RecordQuery
 from assistant.records.result import RecordResult, year_ok
 from assistant.records.schema import Event
-from assistant.tokenize import content_terms, morphemes
+from assistant.tokenize import content_terms, morphemes, reading
 
 #: Words that ask how, never which programme item.
 GENERIC_TERMS = frozenset("""プログラム 内容 何 誰 以外 開催 参加 参加者 人数 日時 場所 会場 曜日 何曜 いつ どこ
     シンポ シンポジウム ミニシンポジウム 両日 両方 二日 日間 初日 最終 概要 program programme""".split())
 #: Words of a question that ask, never name (何, 日, 教え…).
-QUESTION_TERMS = frozenset("何 人 名 方 日 目 月 年 年度 回 つ 様 ところ こと もの 時 際 今回 前回 それ これ 他 外 ほか".split())
+QUESTION_TERMS = frozenset("何 人 名 方 日 目 月 年 年度 回 つ 様 ところ こと もの 際 今回 前回 それ これ 他 外 ほか".split())
 TOTAL_WORDS = frozenset("合計 合わせる 両日 延べ 計 総数 全部 total altogether".split())
 COMPARE_WORDS = frozenset("多い 少ない どちら どっち 比べる 比較 more fewer less most".split())
 BOTH_WORDS = frozenset("両方 両日 どちら いずれ 共に とも both each".split())
@@ -162,6 +162,12 @@ class EventAnswers:
         if q.years:
             events = [e for e in events if _year_match(e, q)]
             filt.append("年: " + "・".join(r.text for r in q.years))
+        # A venue or city named (グリーンホール田原, 四条畷 read as 四條畷): the sessions held there.
+        qread = {reading(w) for w in _item_terms(t)}
+        at = [e for e in events if {reading(w) for w in _item_terms(f"{e.place} {e.city}")} & qread]
+        if at and len(at) < len(events):
+            events = at
+            filt.append("場所: " + "・".join(dict.fromkeys(e.place for e in at)))
         return events, filt
 
     # -- events --------------------------------------------------------------------------------
@@ -215,6 +221,10 @@ class EventAnswers:
             if other:  # 「ミニシンポの民間事業者は？」: a group of other sessions only
                 names = "・".join(dict.fromkeys(g for g, _ in other.values()))
                 note = f"\n{'・'.join(_label(e) for e in events)}の参加者の内訳に{names}はありません。"
+        if re.search(r"何日間|何日開催|how many days", t, re.IGNORECASE):
+            return self._days(events, filt)
+        if re.search(r"何回|回数|how many times", t, re.IGNORECASE) and not re.search(r"頻度|例年|毎年|年に", t):
+            return self._count_events(events, filt)
         if "weekday" in attrs and not attrs - {"weekday", "date"}:
             return self._weekdays(events, many_kinds, filt)
         if "participants" in attrs and (group or compare or q.intent == "total" or words & TOTAL_WORDS):
@@ -266,6 +276,30 @@ class EventAnswers:
             else:
                 lines.append(f"{e.kind}{'（' + e.day + '）' if e.day else ''}は{e.date_as_written}です（曜日の記載はありません）。")
         return RecordResult("answer", "\n".join(lines), rows=list(events), filters=filt)
+
+    def _days(self, events: list[Event], filt: list[str]) -> RecordResult:
+        """「シンポジウムは何日間？」: the sessions of each kind, one per day."""
+        lines, numbers = [], []
+        for kind in dict.fromkeys(e.kind for e in events):
+            ks = [e for e in events if e.kind == kind]
+            days = "、".join(f"{e.day + ' ' if e.day else ''}{e.date_as_written}" for e in ks)
+            lines.append(f"{kind}は{len(ks)}日間の開催です（{days}）。")
+            numbers.append(str(len(ks)))
+        return RecordResult("answer", "\n".join(lines), rows=list(events), numbers=numbers, filters=filt)
+
+    def _count_events(self, events: list[Event], filt: list[str]) -> RecordResult:
+        """「令和4年度は何回開催された？」: sessions on consecutive days of one kind are one event."""
+        groups: list[list[Event]] = []
+        for e in sorted(events, key=lambda e: e.date):
+            last = groups[-1][-1] if groups else None
+            if last and last.kind == e.kind and _next_day(last.date, e.date):
+                groups[-1].append(e)
+            else:
+                groups.append([e])
+        listing = "、".join(f"{g[0].kind}（{g[0].date_as_written}" + (f"～{g[-1].date_as_written}" if len(g) > 1 else "")
+                           + "）" for g in groups)
+        text = f"資料にある開催は{len(groups)}回です: {listing}。"
+        return RecordResult("answer", text, rows=list(events), numbers=[str(len(groups))], filters=filt)
 
     def _asked_group(self, text: str, events: list[Event]) -> dict[str, tuple[str, int]] | None:
         """The participant group the question names in each session (event id -> (group, count)).
@@ -424,6 +458,15 @@ _INTERROGATIVE = re.compile(r"何|誰|どこ|いつ|どう|どんな|どの|ど�
 def _yes_no(text: str) -> bool:
     """A yes/no question: a predicate (出た, あった) and no question word."""
     return not _INTERROGATIVE.search(text) and any(pos == "動詞" for _, _, pos in morphemes(text))
+
+
+def _next_day(a: str, b: str) -> bool:
+    from datetime import date, timedelta
+
+    try:
+        return date.fromisoformat(b) - date.fromisoformat(a) == timedelta(days=1)
+    except ValueError:
+        return False
 
 
 def _year_match(e: Event, q: RecordQuery) -> bool:

@@ -42,6 +42,10 @@ SUPERLATIVE = re.compile(r"(最も|一番|いちばん|もっとも|最)\s*(多|
                          r"|\b(most|highest|largest|biggest|fewest|smallest|lowest|earliest|latest)\b", re.IGNORECASE)
 _MAX = set("多大高遅遠長") | {"most", "highest", "largest", "biggest", "latest"}
 _DEADLINE_DIRECTION = set("早遅近遠") | {"earliest", "latest"}
+#: Qualifiers that make a figure approximate (2万人強, 50か所程度, 100か所以上).
+APPROX = r"強|弱|約|程度|超|余り|以上|少なくとも|以下|未満"
+#: Questions asking for the length of a cumulative period (2022～2026年度累計: 5年間).
+PERIOD_RE = re.compile(r"何年間|何か年|期間|how many years", re.IGNORECASE)
 _KASHO = re.compile(r"[ヶケカヵ箇]所")
 #: 「『年度』じゃなくて『年』」: a deadline spelling that the question sets aside.
 _NOT_SPELLING = re.compile(r"(?<![0-9何今来昨毎前翌同本当])(年度|年)\s*[』」\"']?\s*(じゃなく|ではなく|でなく|じゃない|ではない|以外|でない)")
@@ -89,16 +93,29 @@ def asked_spelling(text: str) -> str | None:
     return None
 
 
+def _noun_compounds(text: str) -> set[str]:
+    """Surfaces of the text's noun compounds (「多くの団体を」 -> {団体})."""
+    out, cur = set(), ""
+    for surface, _, pos in [*morphemes(text), ("", "", "")]:
+        if pos in ("名詞", "接尾辞", "接頭辞") and surface.strip():
+            cur += surface
+        elif cur:
+            out.add(cur)
+            cur = ""
+    return out
+
+
 def asked_counters(text: str, counters: Iterable[str]) -> set[str]:
-    """Units the question counts in: 何団体 / 団体数 / 人数 / 何か所 / 割合・率・%."""
+    """Units the question counts in: 何団体 / 団体数 / 人数 / 何か所 / 「地域」 / 多くの団体 / 割合・率・%."""
     t = _KASHO.sub("か所", nfkc(text))
+    compounds = {_KASHO.sub("か所", c) for c in _noun_compounds(t)}
     out: set[str] = set()
     for c in counters:
         if c == "%":
             if re.search(r"%|パーセント|割合|率|percent|percentage|share|rate", t, re.IGNORECASE):
                 out.add(c)
         elif re.search(rf"何\s*{re.escape(c)}|{re.escape(c)}\s*数|{re.escape(c)}\s*単位|[『「\"']{re.escape(c)}[』」\"']"
-                       rf"|{re.escape(c)}で(数|カウント)", t):
+                       rf"|{re.escape(c)}で(数|カウント)", t) or c in compounds:
             out.add(c)
         elif c == "人" and re.search(r"\b(people|persons)\b", t, re.IGNORECASE):
             out.add(c)
@@ -209,7 +226,7 @@ class KpiAnswers:
         spec.counters = asked_counters(q.text, idx.counters)
         spec.spelling = asked_spelling(q.text)
         spec.group = bool(words & SECTION_WORDS)
-        spec.diff = bool(words & DIFF_WORDS)
+        spec.diff = bool(words & DIFF_WORDS) and not re.search(r"どこまで|what level", q.text)  # a level, not a change
         spec.total = q.intent == "total" or bool(words & SUM_WORDS)
         m = SUPERLATIVE.search(q.text)
         if m:
@@ -233,8 +250,10 @@ class KpiAnswers:
             filt.append(f"区分「{spec.section}」")
         if spec.counters:
             by_unit = [k for k in kpis if unit_counter(k.unit) in spec.counters]
-            if (by_unit or not spec.names) and len(by_unit) < len(kpis):  # a filter that filters
-                kpis = by_unit  # (「光ファイバは何団体？」 keeps the KPI it names)
+            if spec.names:  # 「脱炭素先行地域は何か所？」 the counted target of the KPI named, if any
+                kpis = by_unit or kpis
+            elif len(by_unit) < len(kpis):
+                kpis = by_unit
                 filt.append("単位「" + "・".join(sorted(spec.counters)) + "」")
         if spec.spelling:
             kpis = [k for k in kpis if deadline_spelling(k) == spec.spelling]
@@ -249,6 +268,8 @@ class KpiAnswers:
             return self._kpi_groups(kpis, filt)
         if spec.group:
             return self._kpi_sections_of(kpis, filt)
+        if PERIOD_RE.search(q.text) and any(k.period_start_fy for k in kpis):
+            return self._kpi_periods(kpis, filt)
         if spec.diff:
             diff = self._kpi_difference(kpis)
             if diff:
@@ -287,6 +308,9 @@ class KpiAnswers:
             y = until[0].year
             exact = [k for k in kpis if k.deadline_fy == y]
             earlier = [k for k in kpis if k.deadline_fy is not None and k.deadline_fy < y]
+            if spec.names and earlier and not exact:
+                text = (f"期限が{y}年度の目標は資料にありません。{y}年度より前の目標:\n" + "\n".join(kpi_lines(earlier)))
+                return RecordResult("answer", text, rows=earlier, filters=filt)
             if exact and earlier:
                 label = "、".join(f for f in filt if f != _years_label(q.years))
                 cond = f"（{label}）" if label else ""
@@ -347,7 +371,7 @@ class KpiAnswers:
         if with_base and len({k.name for k in numeric}) == 1:
             k = _by_deadline(with_base)[-1]
             d = k.value - k.baseline_value
-            approx = "約" if re.search(r"強|弱|約|程度|超|余り", k.baseline_as_written) else ""
+            approx = "約" if re.search(APPROX, k.baseline_as_written + k.target_as_written) else ""
             calc = f"{fmt_number(k.value)}{k.unit} − {_strip_prefix(k.baseline_as_written)} = {approx}{fmt_number(d)}{k.unit}"
             text = f"{k.name}の目標は{_target(k)}で、増やす数は{calc}です。"
             return RecordResult("answer", text, rows=[k], numbers=[fmt_number(d).replace(",", "")])
@@ -363,13 +387,26 @@ class KpiAnswers:
             return None
         d = b.value - a.value
         unit = b.unit if b.unit != "%" else "ポイント"
-        calc = f"{b.target_as_written} − {a.target_as_written} = {fmt_number(d)}{unit}"
+        approx = "約" if any(re.search(APPROX, k.target_as_written) for k in (a, b)) else ""
+        calc = f"{b.target_as_written} − {a.target_as_written} = {approx}{fmt_number(d)}{unit}"
         if a.name == b.name:
             text = f"{a.name}の目標は{_target(a)}から{_target(b)}へ、差は{calc}です。"
         else:
             text = f"{b.name}（{_target(b)}）と{a.name}（{_target(a)}）の差は{calc}です。"
         return RecordResult("answer", text + "\n" + "\n".join(kpi_lines([a, b])), rows=[a, b],
                             numbers=[fmt_number(d).replace(",", "")])
+
+    def _kpi_periods(self, kpis: list[Kpi], filt: list[str]) -> RecordResult:
+        """「デジタル推進人材は何年間で230万人？」: a cumulative period's length, computed."""
+        lines, numbers, rows = [], [], []
+        for k in kpis:
+            if k.period_start_fy and k.deadline_fy:
+                n = k.deadline_fy - k.period_start_fy + 1
+                lines.append(f"{k.name}の目標{k.target_as_written}は{k.deadline_as_written}で、期間は"
+                             f"{k.deadline_fy}年度 − {k.period_start_fy}年度 + 1 = {n}年間です。")
+                numbers.append(str(n))
+                rows.append(k)
+        return RecordResult("answer", "\n".join(lines), rows=rows, numbers=numbers, filters=filt)
 
     def _kpi_superlative(self, kpis: list[Kpi], how: tuple[str, str], filt: list[str]) -> RecordResult:
         key, direction = how
