@@ -38,7 +38,7 @@ DIFF_WORDS = frozenset("増やす 増える 増加 差 差分 残り 伸ばす �
                        "difference more gap".split())
 #: Questions asking for a sum.
 SUM_WORDS = frozenset("合計 合わせる 足す 総計 total sum".split())
-SUPERLATIVE = re.compile(r"(最も|一番|いちばん|もっとも|最)\s*(多|大|高|少|小|低|早|遅|近|遠|長|短)"
+SUPERLATIVE = re.compile(r"(?:(?:最も|一番|いちばん|もっとも)[^。、?？]{0,8}?|最)(多|大|高|少|小|低|早|遅|近|遠|長|短)"
                          r"|\b(most|highest|largest|biggest|fewest|smallest|lowest|earliest|latest)\b", re.IGNORECASE)
 _MAX = set("多大高遅遠長") | {"most", "highest", "largest", "biggest", "latest"}
 _DEADLINE_DIRECTION = set("早遅近遠") | {"earliest", "latest"}
@@ -230,7 +230,7 @@ class KpiAnswers:
         spec.total = q.intent == "total" or bool(words & SUM_WORDS)
         m = SUPERLATIVE.search(q.text)
         if m:
-            word = (m.group(2) or m.group(3)).casefold()
+            word = (m.group(1) or m.group(2)).casefold()
             key = "deadline" if word in _DEADLINE_DIRECTION or words & {"期限", "いつ", "締め切り", "deadline"} else "value"
             spec.superlative = (key, "max" if word in _MAX else "min")
         return spec
@@ -320,7 +320,7 @@ class KpiAnswers:
                 return RecordResult("answer", text, rows=[*exact, *earlier],
                                     numbers=[str(len(exact)), str(len(earlier)), str(len(kpis))], filters=filt)
         head = ""
-        if filt or (q.intent == "count" and not spec.names):
+        if (filt and not spec.names) or (q.intent == "count" and not spec.names):
             label = "、".join(filt)
             extra = f"（{names}項目）" if names != len(kpis) else ""
             head = f"{label}のKPIは{len(kpis)}件{extra}です。\n" if label else f"KPIは{len(kpis)}件{extra}です。\n"
