@@ -338,9 +338,9 @@ class KpiAnswers:
         order = headed or other
         lines = [f"KPIは資料の{len(order)}つの見出しに分かれています。"]
         numbers = [str(len(order))]
-        for i, s in enumerate(order, 1):
+        for s in order:
             n = len({k.name for k in sections[s]})
-            lines.append(f"{i}. {s}（{n}項目）")
+            lines.append(f"■ {s}（{n}項目）")
             lines.extend("  " + line for line in kpi_lines(sections[s]))
             numbers.append(str(n))
         if headed and other:
@@ -403,7 +403,7 @@ class KpiAnswers:
             if k.period_start_fy and k.deadline_fy:
                 n = k.deadline_fy - k.period_start_fy + 1
                 lines.append(f"{k.name}の目標{k.target_as_written}は{k.deadline_as_written}で、期間は"
-                             f"{k.deadline_fy}年度 − {k.period_start_fy}年度 + 1 = {n}年間です。")
+                             f"{k.period_start_fy}年度から{k.deadline_fy}年度までの{n}年間です。")
                 numbers.append(str(n))
                 rows.append(k)
         return RecordResult("answer", "\n".join(lines), rows=rows, numbers=numbers, filters=filt)
