@@ -17,13 +17,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from assistant.normalize import nfkc
 from assistant.records.load import RecordSet
-from assistant.records.query import RecordQuery, YearRef
+from assistant.records.query import RecordQuery
 from assistant.records.result import RecordResult, year_ok
 from assistant.records.schema import Kpi
 from assistant.tokenize import content_terms, morphemes
+
+if TYPE_CHECKING:
+    from assistant.records.query import YearRef
 
 #: Words of a question that say how it asks, never which KPI it means.
 GENERIC_TERMS = frozenset("""kpi 目標 目標値 期限 目途 目処 数値 値 達成 いつ まで 年度 年 数 何 件 全部 全て 一覧 どれ
