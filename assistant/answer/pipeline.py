@@ -148,7 +148,7 @@ class Assistant:
             ans = records_answer(q, result, self.sources.title)
             if rq.notes and not ans.abstained:
                 ans.text = "".join(dict.fromkeys(rq.notes)) + "\n" + ans.text
-            if ans.abstained:
+            if ans.abstained and not result.text:
                 ans = self._abstain(q, retrieval_text, reason="records", filters=result.filters)
         else:
             # A named program tells which column of a comparison table is meant (its ministry).

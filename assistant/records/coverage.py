@@ -69,8 +69,10 @@ class CoverageChecker:
             # (「MaaS実証の事業の予算は？」), not when the description itself is the question.
             "programs+description": self._vocab([f"{p.bureau} {p.contact} {p.summary} {p.main_support}"
                                                  for p in records.programs]),
-            "kpis": self._vocab([f"{k.name} {k.unit} {k.section}" for k in records.kpis]),
-            "events": self._vocab([f"{e.kind} {e.place} {e.city} {e.program} 方法 形式 オンライン"
+            "kpis": self._vocab([f"{k.name} {k.unit} {k.section} {getattr(k, 'baseline_as_written', '')} "
+                                 "分類 区分 括り くくり 種類 カテゴリー 計画 現在" for k in records.kpis]),
+            "events": self._vocab([f"{e.kind} {e.place} {e.city} {e.program} {e.participants_breakdown} {e.day} "
+                                   f"{e.date_as_written} 方法 形式 オンライン 曜日 両日 月 日目"
                                    for e in records.events]),
         }
 
