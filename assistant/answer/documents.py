@@ -1,65 +1,166 @@
 """Document answers: hybrid retrieval → the passage that answers, quoted exactly; or abstain.
 
-An abstention says plainly that the documents do not say it, and quotes the nearest facts
-that are there (cited) so the user sees what the documents do cover.
+1. Words of the question that the corpus never uses are mapped to the corpus's own words
+   (:mod:`assistant.answer.term_map`: 窓口 → 問合せ先, 感想 → 声, シンポ → シンポジウム); the mapped
+   words count for retrieval, scoring and the focus check.
+2. A passage answers only when it contains the asked-about focus, has the kind of value asked for
+   (a date for いつまでに, a number for 何人…) and every qualifier the question names (a year, a
+   quoted term) — :mod:`assistant.answer.relevance`.
+3. Otherwise the answer says plainly, in polite Japanese, that the documents do not say it, and
+   quotes what they say nearby (cited).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 
 from assistant.answer import ABSTAIN_PHRASE
-from assistant.answer.extractive import Extractor, clean, exact_quote
+from assistant.answer.extractive import Extractor, Unit, clean, exact_quote
+from assistant.answer.term_map import TermMap, cache_path, rewrite
 from assistant.types import Answer, Citation, Hit
+
+log = logging.getLogger(__name__)
 
 
 class DocumentAnswerer:
-    """Answers from retrieved passages. ``search(text) -> hits`` retrieves document chunks only."""
+    """Answers from retrieved passages. ``search(text) -> hits`` retrieves document chunks only.
+
+    ``term_map`` maps words the corpus lacks; by default it is built on first use from the
+    retriever behind ``search`` (its chunks and embedding model) when there is one.
+    """
 
     def __init__(self, search: Callable[[str], list[Hit]], extractor: Extractor,
                  source_text: Callable[[str], str], source_title: Callable[[str], str],
-                 abstain_threshold: float) -> None:
+                 abstain_threshold: float, term_map: TermMap | None = None) -> None:
         self.search = search
         self.extractor = extractor
         self.source_text = source_text
         self.source_title = source_title
         self.abstain_threshold = abstain_threshold
+        self._term_map = term_map
+        self._term_map_built = term_map is not None
+        self._lock = threading.Lock()
 
+    # -- the term map ------------------------------------------------------------------------------
+    @property
+    def term_map(self) -> TermMap | None:
+        if not self._term_map_built:
+            with self._lock:
+                if not self._term_map_built:
+                    try:
+                        self._term_map = _term_map_from_owner(self.search, self.extractor)
+                    except Exception as err:  # noqa: BLE001 - answering without it beats failing
+                        log.warning("term map unavailable (%s); unknown words are not mapped", err)
+                        self._term_map = None
+                    self._term_map_built = True
+        return self._term_map
+
+    # -- answering ---------------------------------------------------------------------------------
     def answer(self, question: str, retrieval_text: str, context: str = "", column_hint: str = "") -> Answer:
-        hits = self.search(retrieval_text)
+        ex = self.extractor
+        rw = rewrite(question, lambda t: ex.df(t) > 0, ex.tokens, self.term_map)
+        q = rw.text
+        extra = " ".join(dict.fromkeys(m.target for m in rw.mapped if m.target not in retrieval_text))
+        hits = self.search(f"{retrieval_text} {extra}" if extra else retrieval_text)
         retrieved = [{"source": h.chunk.source, "text": h.chunk.text, "locator": h.chunk.locator} for h in hits]
-        missing = self.extractor.missing_terms(question)
+        mapped = [f"{m.source}→{m.target}" for m in rw.mapped]
+        missing = ex.missing_terms(q)
+        require = ex.requirements(q)
+        focus = ex.focus(q)
+        asked = set(focus) | (set() if require.container else set(ex.kind(q)))
         # A word the corpus never uses is fatal when it is what the question asks about
         # (「締切日は？」); elsewhere (「解散になる？」) the rest must then be covered more fully.
-        fatal = bool(missing) and (not (focus := self.extractor.focus(question)) or bool(set(missing) & set(focus)))
+        fatal = bool(missing) and (not focus or bool(set(missing) & asked))
         strict = self.abstain_threshold + 0.25 if missing else None
-        found = None if fatal else self.extractor.answer(question, hits, self.source_text,
-                                                           self.source_title, context=context,
-                                                           min_coverage=strict, column_hint=column_hint)
-        if found is None:
-            ans = self.abstain(question, retrieval_text, reason="missing_terms" if missing else "low_coverage",
-                               hits=hits, missing=missing)
-            ans.meta["retrieved"] = retrieved
-            return ans
-        text, cites, coverage = found
-        return Answer(question, text, cites, abstained=False, route="documents",
-                      meta={"coverage": round(coverage, 3), "retrieved": retrieved})
+        if fatal:
+            ans = self.abstain(question, retrieval_text, reason="missing_terms", hits=hits, missing=missing,
+                               unknown=rw.unknown or missing)
+        else:
+            aliases: dict[str, frozenset[str]] = {}
+            for m in rw.mapped:
+                alt = frozenset(t for a in m.alternatives for t in ex.tokens(a))
+                for t in ex.tokens(m.target):
+                    aliases[t] = aliases.get(t, frozenset()) | (alt - {t})
+            found = ex.find(q, hits, self.source_text, self.source_title, context=context,
+                            min_coverage=strict, column_hint=column_hint, require=require, aliases=aliases)
+            if found.text is not None:
+                return Answer(question, found.text, found.citations, abstained=False, route="documents",
+                              meta={"coverage": round(found.coverage, 3), "retrieved": retrieved,
+                                    "mapped": mapped})
+            reason = found.reason
+            if reason == "low_coverage" and missing:
+                reason = "missing_terms"
+            detail = require.describe(reason)
+            ans = self.abstain(question, retrieval_text, reason=reason, hits=hits, missing=missing,
+                               unknown=rw.unknown if reason == "missing_terms" else None,
+                               detail=detail, near=found.near)
+        ans.meta["retrieved"] = retrieved
+        ans.meta["mapped"] = mapped
+        return ans
 
     def abstain(self, question: str, retrieval_text: str, reason: str, hits: list[Hit] | None = None,
-                missing: list[str] | None = None, filters: list[str] | None = None) -> Answer:
-        """「資料に記載がありません」 plus the nearest facts that are there (cited)."""
+                missing: list[str] | None = None, filters: list[str] | None = None, *,
+                unknown: list[str] | None = None, detail: str = "", near: list[Unit] | None = None) -> Answer:
+        """「資料に記載がありません」, what is not there, and the nearest facts that are there (cited)."""
         hits = hits if hits is not None else self.search(retrieval_text)
-        near: list[Citation] = []
+        cites = self._near_citations(near or [], hits)
+        text = f"{ABSTAIN_PHRASE}。"
+        if detail:
+            text += detail
+        elif unknown:
+            text += "資料には、" + "、".join(f"「{w}」" for w in unknown) + "についての記載が見当たりません。"
+        elif reason != "records":
+            text += "資料には、ご質問に直接当たる記載は見当たりませんでした。"
+        if cites:
+            text += "\n関連する記載: " + " / ".join(f"{clean(c.quote)}（{c.locator}）" for c in cites)
+        return Answer(question, text, cites, abstained=True, route="abstain",
+                      meta={"reason": reason, "filters": filters or [], "missing": missing or []})
+
+    def _near_citations(self, near: list[Unit], hits: list[Hit]) -> list[Citation]:
+        out: list[Citation] = []
+        for u in near[:2]:
+            quote = exact_quote(u.quote, self.source_text(u.hit.chunk.source))
+            if quote and len(clean(quote)) >= 6:
+                out.append(Citation(u.hit.chunk.source, u.hit.chunk.locator, quote,
+                                    self.source_title(u.hit.chunk.source)))
+        if out:
+            return out
         for h in hits[:2]:
             units = [u for u in (h.chunk.meta.get("body") or h.chunk.text).splitlines() if len(u.strip()) >= 8]
             for u in units[:1]:
                 quote = exact_quote(u, self.source_text(h.chunk.source))
                 if quote:
-                    near.append(Citation(h.chunk.source, h.chunk.locator, quote, self.source_title(h.chunk.source)))
-        text = f"{ABSTAIN_PHRASE}。"
-        if missing:
-            text += "（資料にない語: " + "、".join(missing) + "）"
-        if near:
-            text += "\n関連する記載: " + " / ".join(f"{clean(c.quote)}（{c.locator}）" for c in near)
-        return Answer(question, text, near, abstained=True, route="abstain",
-                      meta={"reason": reason, "filters": filters or [], "missing": missing or []})
+                    out.append(Citation(h.chunk.source, h.chunk.locator, quote, self.source_title(h.chunk.source)))
+        return out
+
+
+def _term_map_from_owner(search: Callable[[str], list[Hit]], extractor: Extractor) -> TermMap | None:
+    """The term map of the retriever behind ``search`` (a bound method of an object with a
+    ``retriever``: the default answerer). Its embedding model is used when the retriever has one."""
+    owner: Any = getattr(search, "__self__", None)
+    retriever = getattr(owner, "retriever", None)
+    if retriever is None or not hasattr(retriever, "chunks"):
+        return None
+    chunks = [c for c in retriever.chunks() if c.meta.get("kind", "document") == "document"]
+    embedder = None
+    handle = getattr(retriever, "handle", None) if hasattr(type(retriever), "handle") else None
+    if handle is not None:
+        embedder = getattr(handle, "embedder", None)
+    embed = None
+    cache = None
+    if embedder is not None and hasattr(embedder, "embed_queries"):
+        def embed(texts: list[str]) -> np.ndarray:
+            if len(texts) == 1:
+                return np.asarray([embedder.embed_query(texts[0])], dtype=np.float32)
+            return np.asarray(embedder.embed_queries(texts), dtype=np.float32)
+
+        settings = getattr(owner, "settings", None)
+        if settings is not None and hasattr(settings, "var_path"):
+            cache = cache_path(settings.var_path, str(getattr(embedder, "model_id", "")),
+                               str(getattr(embedder, "checksum", "")))
+    return TermMap.from_texts((c.text for c in chunks), extractor.tokens, embed=embed, cache_file=cache)
