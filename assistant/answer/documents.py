@@ -155,8 +155,10 @@ def _term_map_from_owner(search: Callable[[str], list[Hit]], extractor: Extracto
     cache = None
     if embedder is not None and hasattr(embedder, "embed_queries"):
         def embed(texts: list[str]) -> np.ndarray:
-            if len(texts) == 1:
-                return np.asarray([embedder.embed_query(texts[0])], dtype=np.float32)
+            # A question's few words one by one: single queries run on one thread (~30 ms each);
+            # a small batch would use the batch threads (~1 s when the other core is busy).
+            if len(texts) <= 8:
+                return np.asarray([embedder.embed_query(t) for t in texts], dtype=np.float32)
             return np.asarray(embedder.embed_queries(texts), dtype=np.float32)
 
         settings = getattr(owner, "settings", None)

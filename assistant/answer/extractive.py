@@ -349,8 +349,11 @@ class Extractor:
             ratio = 0.7 if max_units > 2 else 0.85  # a list question takes the section's siblings
             if u.quote == best.quote or score < best_score * ratio:
                 continue
-            # Another section only when it is as good and has the whole focus (「10月と2月の両方」).
-            if u.hit is best.hit or (score >= best_score * 0.85 and focus and focus_share(self.token_set(u.text)) == 1):
+            # Another section only when it is as good and has the whole focus (「10月と2月の両方」),
+            # or, without a focus, the places or people the question names (「福島県のは？」).
+            utoks = self.token_set(u.text)
+            about = (focus_share(utoks) == 1) if focus else bool(require and require.names and require.names <= utoks)
+            if u.hit is best.hit or (score >= best_score * 0.75 and about):
                 chosen.append(u)
         body = best.hit.chunk.meta.get("body") or best.hit.chunk.text
         if _QUESTION_LINE.search(best.quote) and not best.column:

@@ -249,8 +249,9 @@ def requirements(question: str, kind_terms: frozenset[str] = frozenset(),
     ``known(term)``: whether the corpus has a term; proper nouns it has become required names.
     """
     ms = pos_morphemes(question)
-    names = frozenset(m.form for m in ms if m.pos[:2] == ("名詞", "固有名詞") and not m.surface.isascii()
-                      and known is not None and known(m.form))
+    # Places and people (not countries: 日本 in 日本版MaaS names a program, not a place).
+    names = frozenset(m.form for m in ms if m.pos[:2] == ("名詞", "固有名詞") and m.pos[2] in ("地名", "人名")
+                      and m.pos[3] != "国" and not m.surface.isascii() and known is not None and known(m.form))
     kind = kind_phrase(ms)
     kind_forms = {m.form for m in kind if m.head in ("名詞", "形状詞")}
     container = bool(kind_forms & container_words())

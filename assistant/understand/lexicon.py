@@ -115,8 +115,14 @@ def sudachi_place_names(text: str) -> list[tuple[int, int, str]]:
     tok = get_tokenizer()
     out: list[tuple[int, int, str]] = []
     with tok._lock:
-        for m in tok._tok.tokenize(text):
-            pos = m.part_of_speech()
-            if pos[1] == "固有名詞" and pos[2] == "地名" and not m.surface().isascii():
-                out.append((m.begin(), m.end(), m.reading_form()))
+        offset = 0
+        for line in text.splitlines(keepends=True):
+            for i in range(0, len(line), 4000):  # Sudachi refuses inputs above ~49k bytes
+                piece = line[i:i + 4000]
+                if piece.strip():
+                    for m in tok._tok.tokenize(piece):
+                        pos = m.part_of_speech()
+                        if pos[1] == "固有名詞" and pos[2] == "地名" and not m.surface().isascii():
+                            out.append((offset + i + m.begin(), offset + i + m.end(), m.reading_form()))
+            offset += len(line)
     return out
