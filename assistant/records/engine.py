@@ -27,7 +27,7 @@ from assistant.tokenize import tokenize as default_tokenize
 from assistant.understand.lexicon import Lexicon, sudachi_place_names
 
 #: Questions about the documents themselves (as of when, what a mark means), never about rows.
-NOT_RECORDS = re.compile(r"何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
+NOT_RECORDS = re.compile(r"(?<![一-龥])(本|当)事業|何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
 
 
 class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
