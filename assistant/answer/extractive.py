@@ -306,7 +306,9 @@ class Extractor:
         via_heading: set[int] = set()
         for rank, hit in enumerate(hits):
             head_toks = self.token_set(hit.chunk.locator)
-            chunk_toks = self.token_set(hit.chunk.text) if require is not None and require.names else frozenset()
+            # A name said once in a section covers its lines; a table's cells stand alone.
+            chunk_toks = self.token_set(hit.chunk.text) if require is not None and require.names \
+                and not hit.chunk.meta.get("table") else frozenset()
             units = self._units(hit, rank)
             # A question naming one column of a table (総務省, 都市局…) is not answered by another.
             col_match = {u.column: len(q_toks & self.token_set(u.column)) for u in units if u.column}
@@ -347,13 +349,14 @@ class Extractor:
             if len(chosen) >= max_units:
                 break
             ratio = 0.7 if max_units > 2 else 0.85  # a list question takes the section's siblings
-            if u.quote == best.quote or score < best_score * ratio:
+            if u.quote == best.quote:
                 continue
             # Another section only when it is as good and has the whole focus (「10月と2月の両方」),
             # or, without a focus, the places or people the question names (「福島県のは？」).
             utoks = self.token_set(u.text)
             about = (focus_share(utoks) == 1) if focus else bool(require and require.names and require.names <= utoks)
-            if u.hit is best.hit or (score >= best_score * 0.75 and about):
+            if (u.hit is best.hit and score >= best_score * ratio) or (u.hit is not best.hit and about
+                                                                      and score >= best_score * 0.7):
                 chosen.append(u)
         body = best.hit.chunk.meta.get("body") or best.hit.chunk.text
         if _QUESTION_LINE.search(best.quote) and not best.column:
