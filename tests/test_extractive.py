@@ -100,3 +100,39 @@ def test_units_and_quotes():
                         "基盤の整備・改修の経費を補助 (補助率1/2)", "甲省 (一局)")
     assert exact_quote("- ・自治体が希望する場合は", TEXT) is not None
     assert exact_quote("資料にない文です", TEXT) is None
+
+
+# -- focus, lists and sections (made-up report, not the seed deck) ---------------------------------
+VOICES_BODY = ("Q：展示ブースについてはいかがでしたか。\n\n■ 良い ■ 普通\n\n- ・模型がわかりやすかった。\n"
+               "- ・説明員が丁寧だった。\n\nQ：意見交換についてはいかがでしたか。\n\n- ・他市の工夫が聞けた。")
+PLAN_BODY = "- **2 安心して暮らせるまち**  \n防犯カメラの設置、見守りアプリの普及 等"
+VOICES = chunk(VOICES_BODY, "【来場者の声】")
+PLAN = chunk(PLAN_BODY, "施策の柱 > 暮らし")
+REPORT = VOICES_BODY + "\n" + PLAN_BODY
+
+
+def report_answer(question, *chunks):
+    return extractor([VOICES.text, PLAN.text, MAIL.text]).answer(question, hits(*chunks), lambda s: REPORT,
+                                                                  lambda s: "題")
+
+
+def test_a_question_line_is_answered_by_the_bullets_below_it():
+    text, cites, _ = report_answer("展示ブースの声ってどんなの？", VOICES)
+    assert "模型" in text and "説明員" in text and "他市" not in text and "Q" not in text
+    assert all(c.quote in nfkc(REPORT) for c in cites)
+
+
+def test_focus_with_colloquial_marker_and_dropped_particle():
+    ex = extractor(ALL)
+    assert ex.focus("メールマガジンの配信頻度ってどれくらい？") == ["配信"]  # 頻度 is a question word
+    assert ex.focus("支援期間わかる？") == ["支援"]  # 期間 names the kind of answer: the phrase it is about
+    assert ex.focus("国内外の最新事例ってある？") == ["国内外", "最新"]  # 事例 is the kind: 国内外の最新…
+
+
+def test_which_grouping_is_answered_with_the_section():
+    text, _, _ = report_answer("見守りアプリはどの区分に入ってる？", PLAN, VOICES)
+    assert "安心して暮らせるまち" in text
+
+
+def test_a_kind_the_unit_lacks_is_not_answered():
+    assert report_answer("見守りアプリってどの決済サービスを使う？", PLAN) is None

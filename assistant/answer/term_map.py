@@ -306,6 +306,13 @@ def rewrite(question: str, known: Callable[[str], bool], tokens: Callable[[str],
     for i, s, _f in todo:
         if s in mapped:
             pieces[i] = mapped[s].target
-        elif s not in unknown:
-            unknown.append(s)
+            continue
+        # Name the whole word: 駐車 + 場 -> 駐車場, 候補 + 地 -> 候補地.
+        j = i + 1
+        while j < len(ms) and (ms[j].head == "接尾辞" or ms[j].head == "名詞" and
+                               (len(ms[j].surface) == 1 or ms[j].pos[2] == "助数詞可能")):
+            j += 1
+        word = "".join(x.surface for x in ms[i:j])
+        if word not in unknown:
+            unknown.append(word)
     return Rewrite("".join(pieces), list(mapped.values()), unknown)
