@@ -144,3 +144,24 @@ def test_embedding_fallback_respects_both_thresholds():
     got = tm.map([("見物", "見物"), ("写真", "写真")])
     assert got["見物"].target == "見学" and got["見物"].how == "embedding"
     assert "写真" not in got
+
+
+@pytest.mark.integration
+def test_calibration_of_the_embedding_step(prepared_model):
+    """The real model over the seed deck's vocabulary: no unrelated word maps, and some synonyms do."""
+    from importlib import resources
+
+    from assistant.config import REPO_ROOT, Settings
+    from assistant.embeddings import get_embedder
+
+    emb = get_embedder(Settings())
+    texts = [p.read_text(encoding="utf-8") for p in sorted((REPO_ROOT / "corpus/documents").glob("*.md"))]
+    tm = TermMap.from_texts(texts, content_terms, embed=lambda ts: np.asarray(emb.embed_queries(ts)))
+    rows = [line.split("\t") for line in resources.files("assistant").joinpath(
+        "data/term_map_calibration.tsv").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")]
+    near = tm.nearest([w for w, _ in rows])
+    wrong = [(w, near[w][0]) for w, ok in rows if w in near and near[w][0] not in ok.split(",")]
+    right = [w for w, ok in rows if ok and w in near and near[w][0] in ok.split(",")]
+    assert not wrong, wrong
+    assert len(right) >= 5, right
