@@ -342,14 +342,15 @@ class Extractor:
             return Search([], 0.0, reason, [u for _, _, u in rejected[:2]])
         scored.sort(key=lambda x: -x[0])
         best_score, best_cov, best = scored[0]
-        if id(best) in via_heading and _is_bullet(best.quote):
+        bullets_only = id(best) in via_heading and _is_bullet(best.quote)
+        if bullets_only:
             max_units = max(max_units, 5)  # the heading names the topic (【参加者の声】): its bullets answer
         chosen = [best]
         for score, _cov, u in scored[1:]:
             if len(chosen) >= max_units:
                 break
             ratio = 0.7 if max_units > 2 else 0.85  # a list question takes the section's siblings
-            if u.quote == best.quote:
+            if u.quote == best.quote or (bullets_only and not re.match(r"^\s*-\s", u.quote)):
                 continue
             # Another section only when it is as good and has the whole focus (「10月と2月の両方」),
             # or, without a focus, the places or people the question names (「福島県のは？」).
