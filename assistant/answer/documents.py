@@ -165,4 +165,6 @@ def _term_map_from_owner(search: Callable[[str], list[Hit]], extractor: Extracto
         if settings is not None and hasattr(settings, "var_path"):
             cache = cache_path(settings.var_path, str(getattr(embedder, "model_id", "")),
                                str(getattr(embedder, "checksum", "")))
-    return TermMap.from_texts((c.text for c in chunks), extractor.tokens, embed=embed, cache_file=cache)
+    tm = TermMap.from_texts((c.text for c in chunks), extractor.tokens, embed=embed, cache_file=cache)
+    tm.start_vectors()  # in the background; the first question needing them waits (bounded)
+    return tm

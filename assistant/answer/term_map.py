@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 SIM_MIN = 0.93
 Z_MIN = 5.25
 #: A vocabulary larger than this keeps its most frequent terms as embedding targets.
-MAX_VOCABULARY = 50_000
+MAX_VOCABULARY = 20_000
 
 _KATAKANA_RUN = re.compile(r"[ァ-ヶー]{2,}")
 
@@ -80,7 +80,8 @@ class TermMap:
     def __init__(self, known: Callable[[str], bool], tokens: Callable[[str], list[str]],
                  vocabulary: Counter[str] | None = None, katakana: Counter[str] | None = None,
                  embed: Callable[[list[str]], np.ndarray] | None = None,
-                 vectors: np.ndarray | None = None, sim_min: float = SIM_MIN, z_min: float = Z_MIN) -> None:
+                 vectors: np.ndarray | None = None, sim_min: float = SIM_MIN, z_min: float = Z_MIN,
+                 wait_s: float = 120.0) -> None:
         self.known = known
         self.tokens = tokens
         self.katakana = katakana or Counter()
@@ -88,9 +89,12 @@ class TermMap:
         self.sim_min = sim_min
         self.z_min = z_min
         vocab = vocabulary or Counter()
-        self.targets = [t for t, _ in vocab.most_common(MAX_VOCABULARY) if _target_ok(t)]
+        self.targets = [t for t, _ in vocab.most_common() if _target_ok(t)][:MAX_VOCABULARY]
         self._vectors = vectors
         self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._wait_s = wait_s  # how long the first question waits for the vocabulary's vectors
         self._cache: dict[str, Mapping | None] = {}
         self.compounds: frozenset[str] = frozenset()
 
@@ -105,23 +109,45 @@ class TermMap:
         kata: Counter[str] = Counter()
         compounds: set[str] = set()
         for t in texts:
+            ms = pos_morphemes(t)
             df.update(set(tokens(t)))
             kata.update(set(_KATAKANA_RUN.findall(nfkc(t))))
-            compounds.update(_noun_spans(pos_morphemes(t)))
+            compounds.update(_noun_spans(ms))
         tm = cls(lambda x: df.get(x, 0) > 0, tokens, df, kata, embed, **kw)
         tm._cache_file = cache_file
         tm.compounds = frozenset(compounds)
         return tm
 
+    def start_vectors(self) -> None:
+        """Compute (or load) the vocabulary's vectors in a background thread."""
+        if self.embed is None or not self.targets or self._vectors is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._compute_vectors, name="term-vectors", daemon=True)
+                self._thread.start()
+
+    def _compute_vectors(self) -> None:
+        try:
+            self._vectors = self._load_or_embed()
+        except Exception as err:  # noqa: BLE001 - mapping without the embedding beats failing
+            log.warning("term vectors unavailable (%s): words are mapped by the table only", err)
+        finally:
+            self._ready.set()
+
     @property
     def vectors(self) -> np.ndarray | None:
-        """Vectors of :attr:`targets` (computed on first use, once)."""
+        """Vectors of :attr:`targets`, computed once. The first caller waits for them up to
+        :attr:`wait_s` seconds (a small corpus: about a second, or read from the cache); later
+        callers do not wait, so a very large vocabulary never holds questions up."""
         if self.embed is None or not self.targets:
             return None
-        with self._lock:
-            if self._vectors is None:
-                self._vectors = self._load_or_embed()
-            return self._vectors
+        if self._vectors is None:
+            self.start_vectors()
+            with self._lock:
+                timeout, self._wait_s = self._wait_s, 0.0
+            self._ready.wait(timeout)
+        return self._vectors
 
     def _load_or_embed(self) -> np.ndarray:
         path: Path | None = getattr(self, "_cache_file", None)
