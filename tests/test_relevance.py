@@ -124,3 +124,16 @@ def test_resegment_needs_a_compound_the_corpus_has():
     known = {"受付", "窓口"}.__contains__
     assert _resegment("受付", "窓口側", compounds.__contains__, lambda t: known(t)) == "窓口"
     assert _resegment("受付", "窓口側", set().__contains__, lambda t: known(t)) is None
+
+
+@pytest.mark.parametrize("question, several", [
+    ("品川区と目黒区の両方で開かれた？", True),
+    ("それぞれの会場は？", True),
+    ("説明会は何回あった？", True),
+    ("講習会っていくつある？", True),
+    ("講習会の会場は？", False),
+])
+def test_questions_asking_for_several_things(question, several):
+    from assistant.answer.relevance import asks_for_several
+
+    assert asks_for_several(pos_morphemes(question)) is several

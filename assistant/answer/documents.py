@@ -21,6 +21,7 @@ import numpy as np
 
 from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.extractive import Extractor, Unit, clean, exact_quote
+from assistant.answer.relevance import asked_types
 from assistant.answer.term_map import TermMap, cache_path, rewrite
 from assistant.types import Answer, Citation, Hit
 
@@ -71,6 +72,8 @@ class DocumentAnswerer:
         mapped = [f"{m.source}→{m.target}" for m in rw.mapped]
         missing = ex.missing_terms(q)
         require = ex.requirements(q)
+        if context and not require.types:  # 「じゃあ教育DXは？」 after 「…ってどこ？」: still a place
+            require.types = [a for a in asked_types(context) if a.strict]
         focus = ex.focus(q)
         asked = set(focus) | (set() if require.container else set(ex.kind(q)))
         # A word the corpus never uses is fatal when it is what the question asks about

@@ -352,10 +352,11 @@ class Extractor:
             ratio = 0.7 if max_units > 2 else 0.85  # a list question takes the section's siblings
             if u.quote == best.quote or (bullets_only and not re.match(r"^\s*-\s", u.quote)):
                 continue
-            # Another section only when it is as good and has the whole focus (「10月と2月の両方」),
-            # or, without a focus, the places or people the question names (「福島県のは？」).
+            # Another section only when the question asks for several things (「両方」「いくつ」), and
+            # the unit has the whole focus or, without a focus, the places or people it names.
             utoks = self.token_set(u.text)
-            about = (focus_share(utoks) == 1) if focus else bool(require and require.names and require.names <= utoks)
+            about = bool(require and require.several) and (
+                focus_share(utoks) == 1 if focus else bool(require.names and require.names <= utoks))
             if (u.hit is best.hit and score >= best_score * ratio) or (u.hit is not best.hit and about
                                                                       and score >= best_score * 0.7):
                 chosen.append(u)

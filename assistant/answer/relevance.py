@@ -137,6 +137,18 @@ def is_confirmation(morphs: list[Morph]) -> bool:
             "".join(m.surface for m in morphs)).casefold()))
 
 
+def asks_for_several(morphs: list[Morph]) -> bool:
+    """「両方」「それぞれ」, or a count (何件, いくつ, なんこ): the answer may be several passages."""
+    several = word_classes().get("several", frozenset())
+    for i, m in enumerate(morphs):
+        if m.form in several or nfkc(m.surface) in several:
+            return True
+        if m.form in ("何", "幾") and i + 1 < len(morphs) and (
+                morphs[i + 1].head == "接尾辞" or morphs[i + 1].pos[2:3] == ("助数詞可能",)):
+            return True
+    return False
+
+
 _QUOTED = re.compile(r"[『「“\"]([^』」”\"]{2,40})[』」”\"]")
 
 
@@ -200,6 +212,7 @@ class Requirements:
     names: frozenset[str] = frozenset()  # proper nouns of the question that the corpus has
     container: bool = False  # the kind is a grouping: the heading answers
     confirmation: bool = False
+    several: bool = False  # the question asks for more than one thing
     topic: str = ""  # surface of the asked-about phrase, for messages
     kind_text: str = ""  # surface of the kind phrase (決済サービス), for messages
 
@@ -259,5 +272,6 @@ def requirements(question: str, kind_terms: frozenset[str] = frozenset(),
     years = [(y.year, y.text) for y in find_years(question)]
     return Requirements(types=strict, years=years, quotes=quoted_terms(question),
                         kind=frozenset(kind_terms) if kind_terms else frozenset(), names=names,
-                        container=container, confirmation=is_confirmation(ms), topic=topic_phrase(ms),
+                        container=container, confirmation=is_confirmation(ms), several=asks_for_several(ms),
+                        topic=topic_phrase(ms),
                         kind_text="".join(m.surface for m in kind))
