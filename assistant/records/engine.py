@@ -30,6 +30,33 @@ from assistant.understand.lexicon import Lexicon, sudachi_place_names
 NOT_RECORDS = re.compile(r"(?<![一-龥])(本|当)事業|何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
 
 
+def operator_spans(text: str, cues: list[str]) -> list[str]:
+    """Operator cues of ``text`` that start a word (「一番古く」 → 一番古く), never a piece of another
+    word (合わせ in 組み合わせ, 計 in 計画): a cue must begin at a morpheme boundary and cover its
+    first morpheme; the span then runs to the end of the morpheme where the cue ends."""
+    low = text.casefold()
+    hits = [c for c in cues if c in low]
+    if not hits:
+        return []
+    bounds, pos = [], 0
+    for surface, _, _ in morphemes(text):
+        start = low.find(surface.casefold(), pos)
+        if start < 0:
+            continue
+        bounds.append((start, start + len(surface)))
+        pos = start + len(surface)
+    starts = {s: e for s, e in bounds}
+    out = []
+    for c in hits:
+        for m in re.finditer(re.escape(c), low):
+            s, e = m.span()
+            if s not in starts or starts[s] > e:
+                continue
+            end = next((be for bs, be in bounds if bs < e <= be), e)
+            out.append(text[s:end])
+    return out
+
+
 class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
     """Answers structured questions from a :class:`RecordSet`; returns None when not its job."""
 
@@ -77,12 +104,14 @@ class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers
             domain = "programs+description"
         from assistant.understand.operators import operator_cues
 
-        low = question.casefold()
-        spans += [c for cues in operator_cues().values() for c in cues if not c.isascii() and c in low]
-        spans += re.findall(r"[0-9一二三四五]+番目", question)
+        text = normalize_text(question)
+        spans += operator_spans(text, [c for cues in operator_cues().values() for c in cues if not c.isascii()])
+        spans += re.findall(r"[0-9一二三四五]+番目", text)
+        if q.applicant:  # 「共同提案の実例」: the applicant filter is the question
+            extra += ("提案", "実例", "例", "事例", "あり")
         if q.mlit_flag is not None:  # 「※マーク」「(※)印」: the mark is the flag itself
             extra += ("マーク", "印", "記号", "付き", "mark", "marked")
-        return self.coverage.unexplained(normalize_text(question), domain, spans, extra)
+        return self.coverage.unexplained(text, domain, spans, extra)
 
     # -- dispatch ------------------------------------------------------------------------------
     def run(self, q: RecordQuery) -> RecordResult | None:
