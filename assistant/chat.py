@@ -38,6 +38,12 @@ def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
         if getattr(q, flag) is None:
             setattr(q, flag, getattr(ctx, flag))
     q.regions = current.regions or list(ctx.regions)
+    if current.other and ctx.municipalities and not current.municipalities:
+        # 「同じ鹿児島のもう1つは？」: the others, not the one named before.
+        q.municipalities = []
+        q.excluded_municipalities = list(ctx.municipalities)
+        if not current.prefectures:
+            q.prefectures = list(ctx.prefectures)
     if current.reverse and not current.order:
         # 「逆に…は？」: the opposite of the previous turn — its order reversed, or its flag negated.
         if ctx.order:

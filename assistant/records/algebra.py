@@ -38,6 +38,8 @@ class ProjectAlgebra:
             return self._same_technologies(q, rows)
         if q.same and q.municipalities and q.other:
             return self._same_as_other(q, rows)
+        if q.set_all and rows and (res := self._all(q, rows)) is not None:
+            return res
         if q.order == "first_of_two" and len(rows) >= 2:
             return self._which_first(rows)
         if q.group and q.having is not None:
@@ -46,7 +48,7 @@ class ProjectAlgebra:
             return self._group_rank(q, rows, cond)
         if q.order in ("earliest", "latest") and rows:
             return self._by_year(q, rows, cond)
-        if q.same and rows and not q.municipalities:
+        if q.same and rows and not q.municipalities and ("year" in q.attributes or "年度" in q.text):
             return self._same_year(rows, cond)
         if q.set_all and rows:
             return self._all(q, rows)

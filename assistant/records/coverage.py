@@ -20,7 +20,7 @@ GENERIC_WORDS = """
 箇所 か所 実施 其の 其れ 居る 有る 為る 成る 付く 市 町 村 県 都 府 道 区 計 全 各 該当 する いる ある なる 持つ
 載る 掲載 記載 リスト 表 もの 物 所 どちら 方 場合 とき 時 関係 取り組む 取組 ところ 及び 並びに また 又 それぞれ
 ください 下さい 知る 知れる 分かる 解る 見る 聞く 何件 何事業 何団体 国 政府 府省 省庁 予定 最新 現在 時点 点
-両方 両 いずれ 都道府県 単独 共同 連名 限る 毎 ごと 額 予算額 金額 人数 参加 参加者 内訳 会場 開催 開催日
+両方 両 いずれ 都道府県 単独 共同 連名 組み合わせ 組合せ 限る 毎 ごと 額 予算額 金額 人数 参加 参加者 内訳 会場 開催 開催日
 一番 最も 誰 行う 単独 単体 のみ 共同 連名 最多 初日 新た 新規 新しい 残る 残り 推移 経緯 年度別 内訳 日 目 日目 比較 比較表 高める 目途 目処 technology technologies 部局 所管 担当 省 局 名称 名前 正式 略称 順 順番 ランキング 上位 以上 以下 未満 超 含む 含まれる
 で に は が を の と も へ や か な だ です ます でしょう ください
 how many much which what who where when is are was were the a an of in on for to do does did use uses used using
@@ -70,7 +70,7 @@ class CoverageChecker:
             "programs+description": self._vocab([f"{p.bureau} {p.contact} {p.summary} {p.main_support}"
                                                  for p in records.programs]),
             "kpis": self._vocab([f"{k.name} {k.unit} {k.section} {getattr(k, 'baseline_as_written', '')} "
-                                 "分類 区分 括り くくり 種類 カテゴリー 計画 現在" for k in records.kpis]),
+                                 "分類 区分 括り くくり 種類 カテゴリー 計画 現在 今 あと 後 増やす" for k in records.kpis]),
             "events": self._vocab([f"{e.kind} {e.place} {e.city} {e.program} {e.participants_breakdown} {e.day} "
                                    f"{e.date_as_written} 方法 形式 オンライン 曜日 両日 月 日目"
                                    for e in records.events]),

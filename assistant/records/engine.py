@@ -18,7 +18,7 @@ from assistant.records.load import RecordSet
 from assistant.records.match import kpi_name_tokens, match_kpis, match_programs, unknown_ministries
 from assistant.records.programs_algebra import ProgramAlgebra
 from assistant.records.projects_answer import ProjectAnswers
-from assistant.records.query import RecordQuery, parse_question
+from assistant.records.query import NUMBER_REF, RecordQuery, parse_question
 from assistant.records.result import RecordResult
 from assistant.records.tables_answer import TableAnswers
 from assistant.records.vocab import Vocabulary
@@ -107,6 +107,7 @@ class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers
         text = normalize_text(question)
         spans += operator_spans(text, [c for cues in operator_cues().values() for c in cues if not c.isascii()])
         spans += re.findall(r"[0-9一二三四五]+番目", text)
+        spans += [m.group(0) for m in NUMBER_REF.finditer(text)]
         if q.applicant:  # 「共同提案の実例」: the applicant filter is the question
             extra += ("提案", "実例", "例", "事例", "あり")
         if q.mlit_flag is not None:  # 「※マーク」「(※)印」: the mark is the flag itself
@@ -125,8 +126,9 @@ class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers
         if (q.domain == "projects" and q.intent == "compare" and "selections" in q.attributes
                 and len(q.years) <= 1 and not q.has_project_filters):
             q = replace(q, domain="programs")  # 「R4の選定数が最も多いのはどの事業？」: across programs
-        if (q.domain == "projects" and "selections" in q.attributes and not q.has_project_filters
-                and (q.op_sum or q.op_diff or q.order or q.ordinal or q.programs)):
+        if q.domain == "projects" and not q.has_project_filters and (
+                ("selections" in q.attributes and (q.op_sum or q.op_diff or q.order or q.ordinal or q.programs))
+                or (q.programs and (q.order or q.ordinal))):
             q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
         if q.domain == "programs":
             special = self._program_ops(q)

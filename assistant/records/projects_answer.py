@@ -44,6 +44,10 @@ class ProjectAnswers:
             f.append("R4年度末で支援終了（H30年度選定）")
         if q.municipality_kind:
             f.append(f"{q.municipality_kind}の事業")
+        if q.numbers:
+            f.append("No." + "、".join(str(n) for n in q.numbers))
+        if q.excluded_municipalities:
+            f.append("除く: " + "、".join(q.excluded_municipalities))
         if q.applicant == "prefecture_only":
             f.append("都道府県が単独で申請")
         elif q.applicant == "joint":
@@ -67,6 +71,10 @@ class ProjectAnswers:
                 if (q.any_technology and not hit) or (not q.any_technology and hit != set(q.technologies)):
                     continue
             if techs & set(q.excluded_technologies):
+                continue
+            if q.numbers and p.no not in q.numbers:
+                continue
+            if q.excluded_municipalities and set(p.municipalities) & set(q.excluded_municipalities):
                 continue
             if q.municipality_kind and not (p.municipalities and all(m.endswith(q.municipality_kind)
                                                                     for m in p.municipalities)):
@@ -95,7 +103,10 @@ class ProjectAnswers:
                 return RecordResult("abstain", "", filters=["支援年度: " + "、".join(year_label(r.year) for r in supported)])
             q = replace(q, years=[r for r in q.years if not r.supported])
         filters = self._project_filters(q)
-        lookup = q.intent == "lookup" or (q.intent is None and bool(q.attributes & {"year", "technologies"}))
+        # A lookup describes named projects; 「5Gを使う事業で(※)付きはある？」 is a filter, not a lookup.
+        lookup = q.intent == "lookup" or (q.intent is None and bool(q.attributes & {"year", "technologies"})
+                                          and bool(q.municipalities or q.unknown_places
+                                                   or (q.prefectures and not q.technologies))) or bool(q.numbers)
         if not self._years_in_range(q, known_years | {s.fiscal_year for s in self.records.selections}):
             return RecordResult("abstain", "", filters=filters)
         if q.unknown_places and not q.municipalities:  # 札幌市 / 北海道札幌市: not in the table

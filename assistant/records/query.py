@@ -54,6 +54,10 @@ FOLLOWUP_CUES = ("そのうち", "その中", "うち", "それ", "その", "で
                  "what about", "and in", "of those", "among them", "those")
 
 
+#: 「No.33」「No 5」「number 12」: a row of the project table by its number.
+NUMBER_REF = re.compile(r"(?i)(?<![a-z])(?:no|number|番号)\.?\s*([0-9]{1,3})(?![0-9])")
+
+
 def has(text: str, cues: tuple[str, ...]) -> bool:
     low = text.casefold()
     return any(c.casefold() in low for c in cues)
@@ -108,11 +112,13 @@ class RecordQuery:
     op_sum: bool = False
     op_diff: bool = False
     positions: dict[str, int] = field(default_factory=dict)  # where each technology / the flag is named
+    numbers: list[int] = field(default_factory=list)  # 「No.33」: rows of the project table by number
+    excluded_municipalities: list[str] = field(default_factory=list)  # 「もう1つは？」: not the one before
 
     @property
     def has_project_filters(self) -> bool:
         return bool(self.prefectures or self.municipalities or self.technologies or self.applicant
-                    or self.regions
+                    or self.regions or self.numbers
                     or self.excluded_technologies or self.mlit_flag is not None
                     or self.support_ends is not None or self.unknown_places)
 
@@ -260,7 +266,11 @@ def _operators(q: RecordQuery, raw: str) -> None:
             break
     q.ordinal = ops.ordinal(raw)
     q.group = ops.group_by(raw)
-    q.having = ops.having_count(raw) if q.group else None
+    q.having = ops.having_count(raw)
+    if q.having is not None and q.group is None:  # 「事業が1件しかない都道府県」: the noun after it
+        q.group = ops.group_after(raw)
+    if q.group is None:
+        q.having = None
     q.set_all = ops.has_op(raw, "all") and bool(re.search(r"[?？]|ますか|ですか|る$|よね|だっけ|\bare\b|\bdo\b", raw))
     q.same = ops.has_op(raw, "same")
     q.other = ops.has_op(raw, "other")
@@ -268,5 +278,8 @@ def _operators(q: RecordQuery, raw: str) -> None:
     q.municipality_kind = ops.municipality_kind(raw)
     q.op_sum = ops.has_op(raw, "sum")
     q.op_diff = ops.has_op(raw, "difference")
+    q.numbers = [int(n) for n in NUMBER_REF.findall(raw)]
+    if q.numbers and q.intent in (None, "list"):
+        q.intent = "lookup"
     if q.order or q.group or q.same or q.municipality_kind:
         q.domain = q.domain or "projects"

@@ -47,7 +47,14 @@ def has_op(text: str, op: str) -> bool:
 
 def op_position(text: str, op: str) -> int:
     low = text.casefold()
-    found = [low.find(c) for c in operator_cues().get(op, ()) if not c.isascii() and c in low]
+    found = []
+    for c in operator_cues().get(op, ()):
+        if c.isascii():
+            m = re.search(rf"\b{re.escape(c)}\b", low)
+            if m:
+                found.append(m.start())
+        elif c in low:
+            found.append(low.find(c))
     return min(found) if found else -1
 
 
@@ -66,6 +73,21 @@ def group_by(text: str) -> str | None:
                 if re.search(rf"(多い|少ない|多かった|少なかった|トップ|最多|最少)(のは|は)?(どの|どこの)?{re.escape(n)}", low):
                     return key
     return None
+
+
+def group_after(text: str) -> str | None:
+    """The column named right after a count phrase (「1件しかない都道府県」 → prefecture)."""
+    m = re.search(r"[0-9]+(件|事業|つ)(しか|だけ|のみ)[^、。?？]{0,6}", text)
+    if not m:
+        return None
+    tail = text[m.end(2):m.end(2) + 12].casefold()
+    best = None
+    for key, nouns in GROUP_NOUNS.items():
+        for n in nouns:
+            i = tail.find(n)
+            if i >= 0 and (best is None or i < best[0]):
+                best = (i, key)
+    return best[1] if best else None
 
 
 def ordinal(text: str) -> int | None:

@@ -150,7 +150,7 @@ class ReadingIndex:
             s, e = m.span()
             if any(taken[s:e]):
                 continue
-            word = m.group(0).translate(str.maketrans("ŌōŪūĀā", "oouuaa"))
+            word = re.sub(r"'s?$", "", m.group(0)).translate(str.maketrans("ŌōŪūĀā", "oouuaa"))  # Kobe's
             key = romaji_key(re.sub(r"(?i)(shi|city|town|village|ken|prefecture|cho|machi|mura)$", "", word)
                              if len(word) > 6 else word)
             names = self.by_romaji.get(key) or self.by_romaji.get(romaji_key(word))
