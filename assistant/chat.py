@@ -18,8 +18,16 @@ _SLOTS = ("years", "prefectures", "municipalities", "technologies", "excluded_te
 _REFERS_TO_ENTITY = ("その自治体", "その事業", "そこ", "that municipality", "that project", "its ", "それら")
 
 
+def names_nothing(q: RecordQuery) -> bool:
+    """No entity of its own: no place, region, technology, program, year, KPI or event."""
+    return not (q.municipalities or q.prefectures or q.regions or q.technologies or q.programs or q.years
+                or q.kpi_ids or q.event_kind or q.unknown_places or q.numbers)
+
+
 def is_followup(q: RecordQuery) -> bool:
-    return q.followup or (q.domain is None and q.intent is None) or len(q.text) <= 12
+    """Elliptical turns: 「そのうち…」, 「逆に…」, 「2番目は？」, or a short turn that names nothing."""
+    return (q.followup or (q.domain is None and q.intent is None) or len(q.text) <= 12 or q.reverse
+            or (names_nothing(q) and (q.ordinal is not None or len(q.text) <= 20)))
 
 
 def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:

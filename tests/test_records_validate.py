@@ -20,7 +20,7 @@ DOC = "corpus/documents/mirai-gijutsu-torikumi-2023-03-15.md"
 #: columns whose values are identifiers or derived (western years, flags), not document text
 DERIVED = {"source", "locator", "quote", "program_id", "kpi_id", "event_id", "selection_fy", "fiscal_year",
            "deadline_fy", "period_start_fy", "date", "prefecture_is_applicant", "mlit_autonomous_support",
-           "support_ends_r4", "project_no"}
+           "support_ends_r4", "project_no", "fact_id", "label"}
 
 
 def _copy(tmp_path: Path) -> Path:

@@ -20,6 +20,7 @@ from assistant.records.programs_algebra import ProgramAlgebra
 from assistant.records.projects_answer import ProjectAnswers
 from assistant.records.query import NUMBER_REF, RecordQuery, parse_question
 from assistant.records.result import RecordResult
+from assistant.records.support_answer import ENDED_EARLY, INCLUDING, UNTIL_WHEN, SupportAnswers
 from assistant.records.tables_answer import TableAnswers
 from assistant.records.vocab import Vocabulary
 from assistant.tokenize import content_terms, morphemes, reading
@@ -57,7 +58,7 @@ def operator_spans(text: str, cues: list[str]) -> list[str]:
     return out
 
 
-class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
+class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
     """Answers structured questions from a :class:`RecordSet`; returns None when not its job."""
 
     def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None) -> None:
@@ -108,6 +109,8 @@ class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers
         spans += operator_spans(text, [c for cues in operator_cues().values() for c in cues if not c.isascii()])
         spans += re.findall(r"[0-9一二三四五]+番目", text)
         spans += [m.group(0) for m in NUMBER_REF.finditer(text)]
+        for pattern in (UNTIL_WHEN, ENDED_EARLY, INCLUDING):  # support-period words (support_answer)
+            spans += operator_spans(text, [m.group(0) for m in pattern.finditer(text)])
         if q.applicant:  # 「共同提案の実例」: the applicant filter is the question
             extra += ("提案", "実例", "例", "事例", "あり")
         if q.mlit_flag is not None:  # 「※マーク」「(※)印」: the mark is the flag itself
@@ -131,7 +134,7 @@ class RecordsEngine(ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers
                 or (q.programs and (q.order or q.ordinal))):
             q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
         if q.domain == "programs":
-            special = self._program_ops(q)
+            special = self._support(q, []) or self._program_ops(q)
             if special is not None:
                 return special
             if unknown_ministries(q.text, self.records.programs) and not q.programs:

@@ -19,7 +19,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from assistant.records.schema import Event, Kpi, Program, ProgramSelection, Project, SupportEnded
+from assistant.records.schema import (
+    Event,
+    Kpi,
+    Program,
+    ProgramFact,
+    ProgramSelection,
+    Project,
+    SupportEnded,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +39,10 @@ TABLES: dict[str, tuple[str, type[BaseModel]]] = {
     "kpis": ("kpis.csv", Kpi),
     "support_ended": ("support_ended.csv", SupportEnded),
     "events": ("events.csv", Event),
+    "facts": ("program_facts.csv", ProgramFact),
 }
+#: Tables a records folder may leave out (older folders have no program_facts.csv).
+OPTIONAL_TABLES = frozenset({"program_facts.csv"})
 
 TRUE_WORDS = {"true", "1", "yes", "y", "t", "on", "○", "〇", "◯", "✓", "はい"}
 FALSE_WORDS = {"false", "0", "no", "n", "f", "off", "×", "✕", "-", "いいえ"}
@@ -61,6 +72,7 @@ class RecordSet:
     kpis: list[Kpi] = field(default_factory=list)
     support_ended: list[SupportEnded] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    facts: list[ProgramFact] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     lines: dict[int, int] = field(default_factory=dict)  # id(record) -> CSV line number
 
@@ -118,6 +130,8 @@ def read_table(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, Base
     """Parse one CSV into ``(line, record)`` pairs plus the problems of rows that did not parse."""
     name = path.name
     if not path.exists():
+        if name in OPTIONAL_TABLES:
+            return [], []
         return [], [Problem(name, 0, "-", f"file is missing from {path.parent}")]
     rows: list[tuple[int, BaseModel]] = []
     problems: list[Problem] = []

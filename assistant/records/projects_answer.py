@@ -121,6 +121,9 @@ class ProjectAnswers:
             q = replace(q, mlit_flag=None)  # 「いなべ市は(※)の対象？」: describe the row, flag or not
         rows = self._filter_projects(q)
         cond = "、".join(filters) if filters else "条件なし（全事業）"
+        support = self._support(q, rows)  # type: ignore[attr-defined]
+        if support is not None:
+            return support
         if not rows and q.municipalities:
             # A false premise about a listed project (「春日井市ってR4採択？」): say so and state the row.
             base = self._filter_projects(RecordQuery(text=q.text, municipalities=list(q.municipalities)))

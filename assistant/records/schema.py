@@ -120,3 +120,13 @@ class Event(RecordBase):
     participants: int | None
     participants_breakdown: str
     weekday: str = ""  # the weekday written in date_as_written (木 for 令和4年10月27日（木）), optional
+
+
+class ProgramFact(RecordBase):
+    """A figure the text states about a program and answers compute with (最長5年, 8事業は支援終了)."""
+
+    fact_id: str  # support-years-max | ended-before-r4 | supported-r4 | selected-total
+    program_id: str
+    label: str  # what the figure is, in our words (支援期間の最長); not a quote
+    value: float
+    unit: str  # 年 | 事業

@@ -391,6 +391,8 @@ def validate_records(directory: Path, root: Path) -> ValidationReport:
                 {"place": "text", "program": "text", "participants": "number",
                  "participants_breakdown": "text", "date_as_written": "text", "weekday": "text"},
                 ("kind", "day"), lambda r: r.event_id)
+    _check_rows(ck, FILE["facts"], lines["facts"], lambda r: [], {"value": "number", "unit": "text"}, (),
+                lambda r: (r.program_id, r.fact_id))
     report = ValidationReport(counts={FILE[a]: len(getattr(rs, a)) for a in TABLES})
     if not ck.problems:
         _cross_checks(ck, rs, report)

@@ -1,0 +1,109 @@
+"""Support-period arithmetic: when a project's support ends, and how many projects' support has
+ended, from the stated maximum period (program_facts.csv) and the selection and project tables.
+
+Every figure is a cited row or a computation the answer shows:
+「R1年度選定 + 最長5年 → R5年度末まで」「8事業 + 9事業 = 17事業」「選定12事業 − 一覧12事業 = 0事業」.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.normalize import western_to_era
+from assistant.records.load import RecordSet
+from assistant.records.query import RecordQuery
+from assistant.records.result import RecordResult, year_label, year_ok
+from assistant.records.schema import Program, ProgramFact, Project
+
+#: The question asks until when support lasts (not whether it ends in R4).
+UNTIL_WHEN = re.compile(r"いつまで|最長|何年(?!度)|期間|どこまで|until when|how long|last until")
+#: Support that already ended before the latest list (「途中で終わった」「もう終わった」).
+ENDED_EARLY = re.compile(r"途中|すでに|既に|もう終わ|早期|ended early|already ended")
+#: 「…まで含めると」: the count adds the projects ending now to those ended before.
+INCLUDING = re.compile(r"含め|合わせ|合計|全部で|累計|in total|including")
+
+
+def fiscal_end(fy: int) -> str:
+    """R5年度末（2024年3月末）: the end of fiscal year ``fy``."""
+    return f"{western_to_era(fy)}年度末（{fy + 1}年3月末）"
+
+
+class SupportAnswers:
+    """Mixin of :class:`RecordsEngine` (uses ``records``, ``default_program``)."""
+
+    records: RecordSet
+    default_program: Program | None
+
+    def _fact(self, fact_id: str) -> ProgramFact | None:
+        pid = self.default_program.program_id if self.default_program else None
+        return next((f for f in self.records.facts if f.fact_id == fact_id and f.program_id == pid), None)
+
+    def _support(self, q: RecordQuery, rows: list[Project]) -> RecordResult | None:
+        text = q.text.casefold()
+        if not re.search(r"支援|support", text):
+            return None
+        if q.municipalities and rows and UNTIL_WHEN.search(text):
+            return self._support_until(rows)
+        rule = self._fact("support-years-max")
+        if rule and not (q.municipalities or q.years) and "期間" in text and UNTIL_WHEN.search(text):
+            return RecordResult("answer", f"{rule.label}は{int(rule.value)}{rule.unit}です。", rows=[rule],
+                                numbers=[str(int(rule.value))])
+        if q.support_ends and INCLUDING.search(text) and q.intent in ("count", "total", None):
+            return self._ended_including_now()
+        if (q.support_ends or ENDED_EARLY.search(text)) and q.years and ENDED_EARLY.search(text):
+            return self._ended_early(q)
+        before = self._fact("ended-before-r4")
+        if q.support_ends and before and len(q.years) == 1 and re.search(r"年度末まで|年度までに", text) \
+                and q.years[0].year == max(p.selection_fy for p in self.records.projects) - 1:
+            # 「R3年度末までに支援が終了した事業は？」: the stated figure, and the tables agree.
+            total = self._fact("selected-total")
+            listed = len(self.records.projects)
+            calc = f"（選定合計{int(total.value)}事業 − R4年度の支援対象{listed}事業 = {int(total.value) - listed}事業）" \
+                if total else ""
+            return RecordResult("answer", f"{year_label(q.years[0].year)}末までに支援を終了した事業は"
+                                f"{int(before.value)}事業です{calc}。", rows=[before, *([total] if total else [])],
+                                numbers=[str(int(before.value))])
+        return None
+
+    def _support_until(self, rows: list[Project]) -> RecordResult | None:
+        rule = self._fact("support-years-max")
+        if rule is None:
+            return None
+        years = int(rule.value)
+        lines = []
+        for p in rows:
+            end = p.selection_fy + years - 1
+            lines.append(f"{p.entry}（No.{p.no}）は{year_label(p.selection_fy)}の選定です。支援期間は最長{years}年の"
+                         f"ため、支援は最長で{fiscal_end(end)}までです（{p.selection_year}〜{western_to_era(end)}の"
+                         f"{years}年度）。")
+        return RecordResult("answer", "\n".join(lines), rows=[*rows, rule], numbers=[str(years)])
+
+    def _ended_including_now(self) -> RecordResult | None:
+        before = self._fact("ended-before-r4")
+        if before is None:
+            return None
+        now = [p for p in self.records.projects if p.support_ends_r4]
+        total = int(before.value) + len(now)
+        text = (f"R3年度末までに支援を終了した{int(before.value)}事業と、今年度（R4年度）末で支援満了となる"
+                f"{len(now)}事業（H30年度選定）を合わせると、{int(before.value)} + {len(now)} = {total}事業です。\n"
+                "今年度末で満了: " + "、".join(p.entry for p in now) + "。")
+        return RecordResult("answer", text, rows=[before, *now], numbers=[str(total), str(len(now))])
+
+    def _ended_early(self, q: RecordQuery) -> RecordResult | None:
+        """Selected in a year minus still listed (R4.12) = ended before the list, per year."""
+        prog = self.default_program
+        if prog is None:
+            return None
+        lines, rows = [], []
+        for s in self.records.selections:
+            if s.program_id != prog.program_id or not year_ok(s.fiscal_year, q.years):
+                continue
+            listed = [p for p in self.records.projects if p.selection_fy == s.fiscal_year]
+            ended = s.count - len(listed)
+            rows += [s, *listed[:1]]
+            verdict = "途中で支援を終えた事業はありません" if ended <= 0 else f"{ended}事業が一覧の時点までに支援を終えています"
+            lines.append(f"{s.fiscal_year_label}年度の選定は{s.count}事業で、支援対象事業一覧（R4.12時点）には"
+                         f"{len(listed)}事業が載っています（{s.count} − {len(listed)} = {ended}）。{verdict}。")
+        if not lines:
+            return None
+        return RecordResult("answer", "\n".join(lines), rows=rows)
