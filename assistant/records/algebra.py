@@ -153,6 +153,11 @@ class ProjectAlgebra:
         ok = [p for p in subject if set(pred_techs) <= set(p.technologies)
               and (not pred_flag or p.mlit_autonomous_support == q.mlit_flag)]
         pred = "、".join(pred_techs) + ("(※)の対象" if pred_flag else "")
+        if q.lang == "en":
+            every = "both" if len(subject) == 2 else f"all {len(subject)}"
+            text = (f"Yes, {every} of them: {names(subject)}." if len(ok) == len(subject) else
+                    f"No: {len(ok)} of {len(subject)} match ({pred}); not: {names([p for p in subject if p not in ok])}.")
+            return RecordResult("answer", text, rows=subject, numbers=[str(len(subject)), str(len(ok))])
         if len(ok) == len(subject):
             text = f"はい、{len(subject)}件すべてが{pred}に該当します: {names(subject)}。"
         else:

@@ -28,7 +28,7 @@ from assistant.tokenize import tokenize as default_tokenize
 from assistant.understand.lexicon import Lexicon, sudachi_place_names
 
 #: Questions about the documents themselves (as of when, what a mark means), never about rows.
-NOT_RECORDS = re.compile(r"(?<![一-龥])(本|当)事業|何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
+NOT_RECORDS = re.compile(r"(?<![一-龥])(本|当)事業|何に使|何のため|用途|何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
 
 
 def operator_spans(text: str, cues: list[str]) -> list[str]:
@@ -130,7 +130,8 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
                 and len(q.years) <= 1 and not q.has_project_filters):
             q = replace(q, domain="programs")  # 「R4の選定数が最も多いのはどの事業？」: across programs
         if q.domain == "projects" and not q.has_project_filters and (
-                ("selections" in q.attributes and (q.op_sum or q.op_diff or q.order or q.ordinal or q.programs))
+                ("selections" in q.attributes and (q.op_sum or q.op_diff or q.order or q.ordinal or q.programs
+                                                   or self._all_programs_named(q.text)))
                 or (q.programs and (q.order or q.ordinal))):
             q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
         if q.domain == "programs":

@@ -147,6 +147,8 @@ class ProjectAnswers:
             lines = [self._describe_project(p, q) for p in rows]
             if not (lookup and q.municipalities):  # a filtered list: say how many first
                 lines.insert(0, f"支援対象事業一覧で、{cond}に該当する事業は{len(rows)}件です。")
+                if q.lang == "en":
+                    lines.insert(0, f"{len(rows)} project{'s' if len(rows) != 1 else ''} match ({cond}):")
             return RecordResult("answer", "\n".join(lines), rows=list(rows), numbers=[str(len(rows))],
                                 filters=filters)
         if q.intent == "compare" and (len(q.years) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1):
@@ -155,6 +157,8 @@ class ProjectAnswers:
             return self._project_superlative(q, rows, filters)
         n = len(rows)
         head = f"支援対象事業一覧で、{cond}に該当する事業は{n}件です。"
+        if q.lang == "en":
+            head = f"{n} project{'s' if n != 1 else ''} in the list of supported projects match ({cond}). " + head
         extra, sel_rows = self._selection_note(q)
         names = "、".join(f"{project_name(p)}（{p.selection_year}）" for p in rows)
         if q.intent == "count" and n > LIST_LIMIT:

@@ -112,6 +112,7 @@ class RecordQuery:
     op_sum: bool = False
     op_diff: bool = False
     positions: dict[str, int] = field(default_factory=dict)  # where each technology / the flag is named
+    lang: str = "ja"  # en: an English question, answered in English (quotes stay Japanese)
     numbers: list[int] = field(default_factory=list)  # 「No.33」: rows of the project table by number
     excluded_municipalities: list[str] = field(default_factory=list)  # 「もう1つは？」: not the one before
 
@@ -157,7 +158,10 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
     raw = normalize_text(question)
     # Years are found on the NFKC text with era spellings intact, then matched as western years.
     q = RecordQuery(text=raw)
-    q.years = _year_refs(raw)
+    q.years = []
+    for r in _year_refs(raw):  # 「FY2021 (R3)」: one year written twice
+        if not any((o.year, o.bound, o.until) == (r.year, r.bound, r.until) for o in q.years):
+            q.years.append(r)
     terms: list[Term] = terms_of(raw)
     low = raw.casefold()
     excl_pos = min((low.find(c.casefold()) for c in EXCLUDE_CUES if c.casefold() in low), default=-1)
@@ -260,6 +264,9 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
 
 
 def _operators(q: RecordQuery, raw: str) -> None:
+    letters = [c for c in raw if not c.isspace()]
+    if letters and sum(c.isascii() and c.isalpha() for c in letters) > 0.6 * len(letters):
+        q.lang = "en"
     for name in ("max", "min", "earliest", "latest", "first_of_two"):
         if ops.has_op(raw, name):
             q.order = name
@@ -271,7 +278,10 @@ def _operators(q: RecordQuery, raw: str) -> None:
         q.group = ops.group_after(raw)
     if q.group is None:
         q.having = None
-    q.set_all = ops.has_op(raw, "all") and bool(re.search(r"[?？]|ますか|ですか|る$|よね|だっけ|\bare\b|\bdo\b", raw))
+    # English "both X and Y" joins two filters; "are both …?" asks about the set.
+    both_and = re.search(r"\bboth\b.{1,40}?\band\b", raw.casefold())
+    q.set_all = ops.has_op(raw, "all") and not (both_and and not ops.has_op(raw.casefold().replace("both", ""), "all")) \
+        and bool(re.search(r"[?？]|ますか|ですか|る$|よね|だっけ|\bare\b|\bdo\b", raw))
     q.same = ops.has_op(raw, "same")
     q.other = ops.has_op(raw, "other")
     q.reverse = ops.has_op(raw, "reverse")

@@ -30,7 +30,7 @@ def operator_cues() -> dict[str, tuple[str, ...]]:
         if line.startswith("#") or "\t" not in line:
             continue
         op, cues = line.split("\t", 1)
-        out[op.strip()] = tuple(c.casefold() for c in cues.split())
+        out[op.strip()] = tuple(c.casefold().replace("_", " ") for c in cues.split())
     return out
 
 
