@@ -135,3 +135,45 @@ def test_false_premise_about_a_listed_project_states_the_row(engine):
     name = p.municipalities[0]
     res = engine.run(engine.parse(f"{name}ってR3採択でしたっけ？"))
     assert res.status == "answer" and res.text.startswith("いいえ") and p.selection_year in res.text
+
+
+def test_superlative_written_apart(engine):
+    from assistant.understand.operators import split_superlative
+
+    assert split_superlative("一番事業が多いのは") == "max"
+    assert split_superlative("最も採択が早い") == "earliest"
+    assert split_superlative("事業が多い") is None
+
+
+def test_coordinated_programs_are_each_named(engine):
+    from assistant.records.match import match_programs
+
+    progs = engine.records.programs
+    a, b = progs[1], progs[4]
+    ids = match_programs(f"{a.program_name}と{b.program_name}の予算", progs)
+    assert set(ids) == {a.program_id, b.program_id}
+
+
+def test_budget_sum_shows_the_amounts_as_written(engine):
+    a, b = [p for p in engine.records.programs if p.budget_r5_oku_yen is not None][1:3]
+    res = engine.run(engine.parse(f"{a.program_name}と{b.program_name}のR5予算を足すと？"))
+    assert f"{a.budget_r5} + {b.budget_r5}" in res.text
+
+
+def test_a_project_attribute_the_table_lacks_abstains(engine):
+    assert engine.run(engine.parse("塩尻市の事業の予算はいくら？")).status == "abstain"
+
+
+def test_kana_words_before_machi_are_not_a_place(engine):
+    q = engine.parse("このうち町の事業は？")
+    assert not q.unknown_places and q.municipality_kind == "町"
+    assert engine.parse("ひろさき市の事業は？").unknown_places == ["ひろさき市"]
+
+
+def test_group_by_year_without_intent_word(engine):
+    from collections import Counter
+
+    counts = Counter(p.selection_year for p in engine.records.projects)
+    res = engine.run(engine.parse("採択年度別でいちばん多いのは？"))
+    top = max(counts.values())
+    assert res is not None and f"{top}件" in res.text

@@ -59,6 +59,9 @@ class CoverageChecker:
             if name.endswith("_CUES") and isinstance(value, tuple):
                 texts.extend(value)
         texts += [p.entry for p in records.projects] + [p.prefecture for p in records.projects]
+        # The tables are named by their headings (「事業イメージの比較表」「支援満了自治体一覧」).
+        texts += sorted({r.locator for attr in ("projects", "programs", "selections", "support_ended")
+                         for r in getattr(records, attr)})
         texts += [t for p in records.projects for t in p.technologies]
         texts += [p.program_name for p in records.programs] + [p.ministry for p in records.programs]
         self.explained = self._vocab(texts)

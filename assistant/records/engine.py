@@ -132,7 +132,7 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
         if q.domain == "projects" and not q.has_project_filters and (
                 ("selections" in q.attributes and (q.op_sum or q.op_diff or q.order or q.ordinal or q.programs
                                                    or self._all_programs_named(q.text)))
-                or (q.programs and (q.order or q.ordinal))):
+                or (q.programs and (q.order or q.ordinal)) or self._all_programs_named(q.text)):
             q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
         if q.domain == "programs":
             special = self._support(q, []) or self._program_ops(q)
@@ -141,7 +141,10 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
             if unknown_ministries(q.text, self.records.programs) and not q.programs:
                 return RecordResult("abstain", "", filters=unknown_ministries(q.text, self.records.programs))
             return self._programs(q)
-        if q.domain == "projects" and (q.intent or q.has_project_filters or q.years):
+        if q.domain == "projects" and q.municipalities and q.attributes & {"budget", "contact"}:
+            # 「宇陀市の事業の予算は？」: the project table has no such column; the documents do not say.
+            return RecordResult("abstain", "", filters=[f"自治体: {'、'.join(q.municipalities)}"])
+        if q.domain == "projects" and (q.intent or q.has_project_filters or q.years or q.group or q.order):
             return self._projects(q)
         return None
 

@@ -27,6 +27,17 @@ def _distinctive(s: str) -> str:
 
 
 def match_programs(text: str, programs: list[Program]) -> list[str]:
+    """Program ids named in ``text``; a coordinated list (「AとBの予算」) names each of its parts."""
+    parts = [p for p in re.split(r"と|、|,|及び|および|\band\b", text) if p.strip()]
+    if len(parts) > 1:
+        found = [match_one_program(p, programs) for p in parts]
+        named = [f for f in found if f and len(f) < len(programs)]
+        if len(named) > 1:
+            return list(dict.fromkeys(pid for f in named for pid in f))
+    return match_one_program(text, programs)
+
+
+def match_one_program(text: str, programs: list[Program]) -> list[str]:
     """Program ids named in ``text``: by the distinctive part of the name, then ministry/bureau.
 
     Ties are all returned (e.g. "MaaS" names two programs); a ministry narrows them down.

@@ -28,8 +28,8 @@ class ProgramAlgebra:
         progs = [self.program_by_id[i] for i in q.programs if i in self.program_by_id] or list(self.records.programs)
         if self._all_programs_named(q.text):  # 「5つの事業」「内閣府のも入れて5事業で」「all five programs」
             progs = list(self.records.programs)
-        if "budget" in q.attributes and q.op_sum and len(progs) >= 2:
-            return self._budget_sum(progs)
+        if "budget" in q.attributes:  # budgets: a sum here; superlatives and lookups in tables_answer
+            return self._budget_sum(progs) if q.op_sum and len(progs) >= 2 else None
         sels = [s for s in self.records.selections if s.program_id in {p.program_id for p in progs}]
         if not sels:
             return None
@@ -134,7 +134,7 @@ class ProgramAlgebra:
         priced = [p for p in progs if p.budget_r5_oku_yen is not None]
         missing = [p for p in progs if p.budget_r5_oku_yen is None]
         total = sum(p.budget_r5_oku_yen or 0 for p in priced)
-        parts = " + ".join(f"{_fmt(p.budget_r5_oku_yen or 0)}億円" for p in priced)
+        parts = " + ".join(p.budget_r5 for p in priced)  # as written (4.0億円), so each is in its quote
         text = (f"R5年度予算を合計すると{_fmt(total)}億円です（{parts} = {_fmt(total)}億円）。"
                 + "、".join(f"{p.program_name}（{p.ministry}）: {p.budget_r5}" for p in priced) + "。")
         if missing:

@@ -271,6 +271,8 @@ def _operators(q: RecordQuery, raw: str) -> None:
         if ops.has_op(raw, name):
             q.order = name
             break
+    if q.order is None:
+        q.order = ops.split_superlative(raw)
     q.ordinal = ops.ordinal(raw)
     q.group = ops.group_by(raw)
     q.having = ops.having_count(raw)

@@ -63,6 +63,8 @@ class Lexicon:
                 terms.append(Term("region", region.name, s, e))
         # Kana and romaji spellings of known names.
         for rm in self.readings.find_kana(text, taken) + self.readings.find_romaji(text, taken):
+            if not rm.named and not self._could_be_name(text[rm.start:rm.end - 1]):
+                continue  # 「そのうち町」: ordinary words before 町, not a place name
             terms.append(self._term(rm) if rm.named else Term("place", text[rm.start:rm.end], rm.start, rm.end))
             for i in range(rm.start, rm.end):
                 taken[i] = True
@@ -94,6 +96,15 @@ class Lexicon:
                 taken[i] = True
         terms.sort(key=lambda x: x.start)
         return terms
+
+    @staticmethod
+    def _could_be_name(kana: str) -> bool:
+        """A kana run that Sudachi reads as function words, adverbs or verbs names no place."""
+        from assistant.tokenize import morphemes
+
+        grammar = {"助詞", "助動詞", "副詞", "連体詞", "代名詞", "接続詞", "動詞", "形容詞"}
+        first = morphemes(kana)[:1]  # 「そのうち」「この」: the run opens with a function word
+        return not (first and first[0][2] in grammar)
 
     @staticmethod
     def _term(rm: ReadingMatch) -> Term:

@@ -120,5 +120,18 @@ def negated(text: str, start: int, end: int, next_start: int) -> bool:
 
 def municipality_kind(text: str) -> str | None:
     """「町の事業」「村で採択」: projects of towns, cities or villages (not part of a name)."""
-    m = re.search(r"(?<![一-龥ぁ-んァ-ヶ])(市|町|村)(の事業|で採択|の自治体|が採択)", text)
+    m = re.search(r"(?<![一-龥ァ-ヶ])(市|町|村)(の事業|で採択|の自治体|が採択)", text)
     return m.group(1) if m else None
+
+
+def split_superlative(text: str) -> str | None:
+    """「一番事業が多い」「最も採択が早い」: max | min | earliest | latest, or None."""
+    cues = operator_cues()
+    for adv in cues.get("superlative_adverb", ()):
+        for m in re.finditer(re.escape(adv), text):
+            window = text[m.end():m.end() + 8]
+            found = [(window.find(stem), name) for name in ("max", "min", "earliest", "latest")
+                     for stem in cues.get(f"direction_{name}", ()) if stem in window]
+            if found:
+                return min(found)[1]
+    return None
