@@ -177,3 +177,16 @@ def test_group_by_year_without_intent_word(engine):
     res = engine.run(engine.parse("採択年度別でいちばん多いのは？"))
     top = max(counts.values())
     assert res is not None and f"{top}件" in res.text
+
+
+@pytest.mark.parametrize("text, names", [
+    ("うれしのとしおじりって", ["嬉野市", "塩尻市"]),
+    ("タカサゴとウダの技術", ["高砂市", "宇陀市"]),
+])
+def test_several_kana_names_in_one_run(engine, text, names):
+    assert [v for k, v in found(engine, text) if k == "municipality"] == names
+
+
+def test_names_typed_by_reading_keep_their_canonical_spelling(engine):
+    q = engine.parse("ひょうご県の事例は？")
+    assert ("ひょうご県", "兵庫県") in q.spellings

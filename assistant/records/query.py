@@ -112,6 +112,7 @@ class RecordQuery:
     op_sum: bool = False
     op_diff: bool = False
     positions: dict[str, int] = field(default_factory=dict)  # where each technology / the flag is named
+    spellings: list[tuple[str, str]] = field(default_factory=list)  # (as typed, canonical) of names read by reading
     lang: str = "ja"  # en: an English question, answered in English (quotes stay Japanese)
     numbers: list[int] = field(default_factory=list)  # 「No.33」: rows of the project table by number
     excluded_municipalities: list[str] = field(default_factory=list)  # 「もう1つは？」: not the one before
@@ -170,6 +171,8 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
         surface = raw[t.start:t.end]
         if t.how == "near" and surface != t.value:
             q.notes.append(f"「{surface}」は{t.value}のことと解釈しました。")
+        if t.how in ("reading", "romaji", "near") and t.kind in ("municipality", "prefecture") and surface != t.value:
+            q.spellings.append((surface, t.value))
         if t.kind == "region" and region_of is not None:
             label, prefs = region_of(t.value)
             if (label, prefs) not in q.regions:

@@ -132,15 +132,38 @@ class ReadingIndex:
                 names = tuple(n for n in names if n.kind == "municipality")
                 out.append(ReadingMatch(names, s, m.end() + 1, how or "unknown"))
                 continue
-            for n in range(len(run), 1, -1):  # longest reading first
-                names = self.by_kana.get(run[:n])
-                short_ok = n > 2 or (s + n < len(text) and text[s + n] in "市町村区県府都")
+            out += self._names_in_run(text, s, m.end(), run)
+        return out
+
+    def _names_in_run(self, text: str, start: int, run_end: int, run: str) -> list[ReadingMatch]:
+        """Names at the start of a kana run, and after a coordinating particle inside it
+        (「のべおかとうべ」 → のべおか, うべ). A two-kana reading needs a suffix after it, or must be
+        the whole run (「ウベって」) or follow a coordinating particle."""
+        out: list[ReadingMatch] = []
+        pos, after_particle = 0, False
+        while pos < len(run):
+            s = start + pos
+            found = None
+            for n in range(len(run) - pos, 1, -1):  # longest reading first
+                names = self.by_kana.get(run[pos:pos + n])
+                whole = pos == 0 and n == len(run)
+                short_ok = n > 2 or whole or after_particle or (
+                    s + n < len(text) and text[s + n] in "市町村区県府都")
                 if names and short_ok and _AFTER_NAME.match(text[s + n:]):
                     end = s + n
                     if end < len(text) and text[end] in "市町村区県府都":
                         end += 1
-                    out.append(ReadingMatch(tuple(sorted(names, key=lambda x: (x.kind, x.value))), s, end, "reading"))
+                    found = ReadingMatch(tuple(sorted(names, key=lambda x: (x.kind, x.value))), s, end, "reading")
                     break
+            if found is None:
+                break
+            out.append(found)
+            pos = found.end - start
+            if pos < len(run) and run[pos] in "とやも":  # 「AとB」「AやB」: another name may follow
+                pos += 1
+                after_particle = True
+            else:
+                break
         return out
 
     def find_romaji(self, text: str, taken: list[bool]) -> list[ReadingMatch]:
