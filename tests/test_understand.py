@@ -190,3 +190,16 @@ def test_several_kana_names_in_one_run(engine, text, names):
 def test_names_typed_by_reading_keep_their_canonical_spelling(engine):
     q = engine.parse("ひょうご県の事例は？")
     assert ("ひょうご県", "兵庫県") in q.spellings
+
+
+def test_purpose_of_a_technology_is_not_in_the_table(engine):
+    res = engine.run(engine.parse("塩尻市のAIって何に使ってるの？"))
+    assert res.status == "abstain" and "AI" in res.text and res.rows
+
+
+def test_contact_domains_compared(engine):
+    progs = [p for p in engine.records.programs if p.ministry == "総務省"] + \
+        [p for p in engine.records.programs if p.ministry == "経済産業省"]
+    res = engine.run(engine.parse("総務省と経済産業省の事業の問合せアドレス、ドメイン同じ？"))
+    same = len({p.contact_email.rpartition("@")[2] for p in progs}) == 1
+    assert res.text.startswith("はい" if same else "いいえ")

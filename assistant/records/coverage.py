@@ -67,10 +67,10 @@ class CoverageChecker:
         self.explained = self._vocab(texts)
         # Words explained only when the question is about that table.
         self.by_domain: dict[str, set[str]] = {
-            "programs": self._vocab([f"{p.bureau} {p.contact}" for p in records.programs]),
+            "programs": self._vocab([f"{p.bureau} {p.contact} ドメイン アドレス メールアドレス" for p in records.programs]),
             # Words of a program's description only identify it when a field is asked
             # (「MaaS実証の事業の予算は？」), not when the description itself is the question.
-            "programs+description": self._vocab([f"{p.bureau} {p.contact} {p.summary} {p.main_support}"
+            "programs+description": self._vocab([f"{p.bureau} {p.contact} {p.summary} {p.main_support} ドメイン アドレス"
                                                  for p in records.programs]),
             "kpis": self._vocab([f"{k.name} {k.unit} {k.section} {getattr(k, 'baseline_as_written', '')} "
                                  "分類 区分 括り くくり 種類 カテゴリー 計画 現在 今 あと 後 増やす" for k in records.kpis]),

@@ -28,7 +28,11 @@ from assistant.tokenize import tokenize as default_tokenize
 from assistant.understand.lexicon import Lexicon, sudachi_place_names
 
 #: Questions about the documents themselves (as of when, what a mark means), never about rows.
-NOT_RECORDS = re.compile(r"(?<![一-龥])(本|当)事業|何に使|何のため|用途|何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
+NOT_RECORDS = re.compile(r"(?<![一-龥])(本|当)事業|何時点|いつ時点|いつの時点|どういう意味|とは何|意味は|の意味")
+
+
+#: The question asks what a technology is used for: the project table does not say.
+PURPOSE = re.compile(r"何に使|何のため|用途|使い道|具体的に何|どう使|どのように使|what for|used for")
 
 
 def operator_spans(text: str, cues: list[str]) -> list[str]:
@@ -141,6 +145,13 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
             if unknown_ministries(q.text, self.records.programs) and not q.programs:
                 return RecordResult("abstain", "", filters=unknown_ministries(q.text, self.records.programs))
             return self._programs(q)
+        if q.domain == "projects" and q.municipalities and PURPOSE.search(q.text):
+            # 「宇部市のVR/ARは何に使ってる？」: the table lists technologies, not what they are used for.
+            rows = [p for p in self.records.projects if set(p.municipalities) & set(q.municipalities)]
+            if rows:
+                listed = "、".join(f"{p.entry}の主な活用技術（{p.technologies_as_written}）" for p in rows)
+                return RecordResult("abstain", f"支援対象事業一覧には{listed}が載っていますが、具体的な使い道や"
+                                    "取組の内容は書かれていません。", rows=rows)
         if q.domain == "projects" and q.municipalities and q.attributes & {"budget", "contact"}:
             # 「宇陀市の事業の予算は？」: the project table has no such column; the documents do not say.
             return RecordResult("abstain", "", filters=[f"自治体: {'、'.join(q.municipalities)}"])

@@ -30,6 +30,8 @@ class ProgramAlgebra:
             progs = list(self.records.programs)
         if "budget" in q.attributes:  # budgets: a sum here; superlatives and lookups in tables_answer
             return self._budget_sum(progs) if q.op_sum and len(progs) >= 2 else None
+        if "contact" in q.attributes and q.same and len(progs) >= 2:
+            return self._same_domain(progs)
         sels = [s for s in self.records.selections if s.program_id in {p.program_id for p in progs}]
         if not sels:
             return None
@@ -129,6 +131,16 @@ class ProgramAlgebra:
                            for p, v in sorted(first.items(), key=lambda kv: kv[1]) if p not in top)
         return RecordResult("answer", f"選定数の記載が最も早い年度からあるのは{names}で、{year_label(y)}からです。"
                             f"（ほか: {others}）", rows=rows)
+
+    def _same_domain(self, progs: list[Program]) -> RecordResult:
+        """「2つの事業の問合せアドレス、ドメイン同じ？」: the part after @ of each address."""
+        domains = {p.program_id: p.contact_email.rpartition("@")[2] for p in progs if "@" in p.contact_email}
+        lines = "、".join(f"{p.program_name}: {p.contact_email}" for p in progs)
+        if len(set(domains.values())) == 1:
+            verdict = f"はい、どちらも同じドメイン（{next(iter(domains.values()))}）です。"
+        else:
+            verdict = "いいえ、ドメインは異なります（" + "、".join(sorted(set(domains.values()))) + "）。"
+        return RecordResult("answer", f"{verdict}{lines}", rows=progs)
 
     def _budget_sum(self, progs: list[Program]) -> RecordResult:
         priced = [p for p in progs if p.budget_r5_oku_yen is not None]
