@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -157,6 +158,9 @@ class Assistant:
             # Names typed by reading (ふくしま県, Shijonawate) are searched in the documents' spelling.
             for typed, canonical in sorted(rq.spellings, key=lambda sc: -len(sc[0])):
                 q, retrieval_text = q.replace(typed, canonical), retrieval_text.replace(typed, canonical)
+            if rq.mlit_flag is not None:
+                # A mark (※) has no words of its own for retrieval: search with what the records say it means.
+                retrieval_text += " " + " ".join(self.engine._project_filters(replace(rq, years=[], technologies=[])))
             ans = self._documents(q, retrieval_text, context, hint)
             ans.meta["unexplained"] = unexplained
         ans.question = question
