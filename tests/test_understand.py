@@ -203,3 +203,12 @@ def test_contact_domains_compared(engine):
     res = engine.run(engine.parse("総務省と経済産業省の事業の問合せアドレス、ドメイン同じ？"))
     same = len({p.contact_email.rpartition("@")[2] for p in progs}) == 1
     assert res.text.startswith("はい" if same else "いいえ")
+
+
+@pytest.mark.parametrize("english, japanese", [("Which city is the tourism DX example?", "観光DX"),
+                                               ("What is listed under creating a flow of people?", "人の流れをつくる"),
+                                               ("Is there a telemedicine case?", "遠隔医療")])
+def test_english_glossary_maps_to_the_documents_terms(english, japanese):
+    from assistant.normalize import normalize_text
+
+    assert japanese in normalize_text(english)
