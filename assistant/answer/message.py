@@ -1,0 +1,162 @@
+"""Answers to whole helpdesk messages: one answer per question, combined into one :class:`Answer`.
+
+:class:`MessageAsker` wraps the default answerer. A plain one-question message goes to it
+unchanged. Otherwise each question of the message (:mod:`assistant.understand.message`) is asked
+with the earlier questions as history (so 「そのうち」 in ② refers to ①), and the answers are
+numbered as the user numbered them, each with its own citations (``meta["parts"]``). A part the
+documents do not cover says so while the others are answered; the message is abstained only
+when no part is answered. The entity taken from the self-introduction is named in the answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from assistant.answer import ABSTAIN_PHRASE, Asker
+from assistant.config import Settings
+from assistant.types import Answer, Citation
+from assistant.understand.message import Message, Sender, analyze
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def _label(i: int, given: str) -> str:
+    if given and given != "・":
+        return given
+    return _CIRCLED[i] if i < len(_CIRCLED) else f"({i + 1})"
+
+
+class MessageAsker:
+    """An :class:`~assistant.answer.Asker` for helpdesk messages around ``base``.
+
+    ``find_places`` (the records lexicon) and ``known`` (is a place in the records) default to the
+    base's records engine when it has one (``base.engine``)."""
+
+    def __init__(self, base: Asker, find_places: Callable[[str], list[Any]] | None = None,
+                 known: Callable[[Sender], bool] | None = None) -> None:
+        self.base = base
+        self._find = find_places
+        self._known = known
+
+    # -- the records the sender is checked against -------------------------------------------------
+    def _engine(self):
+        return getattr(self.base, "engine", None) or getattr(getattr(self.base, "base", None), "engine", None)
+
+    def find_places(self, text: str) -> list[Any]:
+        if self._find is not None:
+            return self._find(text)
+        engine = self._engine()
+        return engine.lexicon.find(text) if engine is not None else []
+
+    def known(self, sender: Sender) -> bool:
+        if self._known is not None:
+            return self._known(sender)
+        engine = self._engine()
+        if engine is None:
+            return True
+        if sender.unknown_place:
+            return False
+        projects = engine.records.projects
+        if sender.municipality:
+            return any(sender.municipality in p.municipalities for p in projects)
+        return any(p.prefecture == sender.prefecture for p in projects)
+
+    def warm_up(self) -> None:
+        warm = getattr(self.base, "warm_up", None)
+        if warm is not None:
+            warm()
+
+    def analyze(self, question: str, history: list[str] | None = None) -> Message:
+        return analyze(question, self.find_places, history or [])
+
+    # -- answering ---------------------------------------------------------------------------------
+    def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        t0 = time.perf_counter()
+        history = list(history or [])
+        try:
+            msg = self.analyze(question, history)
+        except Exception:  # noqa: BLE001 - analysis must never cost the plain answer
+            msg = None
+        if msg is None or msg.plain or not msg.questions:
+            return self.base.ask(question, history)
+        # Earlier turns that were messages are replaced by their questions (follow-ups read them).
+        turns: list[str] = []
+        for h in history:
+            try:
+                hm = self.analyze(h, turns)
+            except Exception:  # noqa: BLE001
+                hm = None
+            turns.extend([q.text for q in hm.questions] if hm is not None and not hm.plain and hm.questions else [h])
+        answers: list[Answer] = []
+        for q in msg.questions:
+            answers.append(self.base.ask(q.text, turns + [a.question for a in answers]))
+            answers[-1].question = q.text
+        ans = combine(question, msg, answers, sender_known=self.known(msg.sender) if msg.sender else True)
+        ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return ans
+
+
+def _key(c: Citation) -> tuple[str, str, str]:
+    return (c.source, c.locator, c.quote)
+
+
+def combine(question: str, msg: Message, answers: list[Answer], sender_known: bool = True) -> Answer:
+    """One answer for the message: numbered parts, merged citations, per-part indexes in meta."""
+    citations: list[Citation] = []
+    index: dict[tuple[str, str, str], int] = {}
+    parts: list[dict[str, Any]] = []
+    lines: list[str] = []
+    sender = msg.sender
+    uses_sender = any(q.uses_sender for q in msg.questions)
+    if sender is not None and uses_sender:
+        if sender_known:
+            lines.append(f"{sender.name}の事業について:")
+        else:
+            lines.append(f"{sender.name}は、未来技術社会実装事業の支援対象事業一覧にありません"
+                         "（一覧に含まれていません）。")
+    multi = len(answers) > 1
+    for i, (q, a) in enumerate(zip(msg.questions, answers, strict=True)):
+        idx: list[int] = []
+        for c in a.citations:
+            k = _key(c)
+            if k not in index:
+                index[k] = len(citations)
+                citations.append(c)
+            idx.append(index[k])
+        label = _label(i, q.label) if multi else ""
+        text = a.text.strip()
+        if multi:
+            if a.abstained:
+                text = f"{label}（{q.original.rstrip('。')}）は{text}" if text.startswith(ABSTAIN_PHRASE) else (
+                    f"{label} {text}")
+            else:
+                text = f"{label} {text}"
+        lines.append(text)
+        parts.append({"label": label, "text": q.text, "answer": a.text, "abstained": a.abstained,
+                      "route": a.route, "citations": idx})
+    if msg.quoted:
+        lines.append("（引用された過去のメールの内容には回答していません。）")
+    abstained = all(a.abstained for a in answers)
+    routes = {a.route for a in answers}
+    route = routes.pop() if len(routes) == 1 else "message"
+    meta: dict[str, Any] = {"parts": parts, "message": True}
+    if sender is not None:
+        meta["sender"] = {"name": sender.name, "entity": sender.entity, "prefecture": sender.prefecture,
+                          "municipality": sender.municipality or sender.unknown_place, "known": sender_known}
+    if msg.quoted:
+        meta["quoted_left_aside"] = True
+    for a in answers:
+        for k, v in a.meta.items():
+            meta.setdefault(k, v)
+    return Answer(question, "\n".join(lines), citations, abstained, route, {}, meta)
+
+
+def build_message_asker(settings: Settings, base: Asker | None = None) -> MessageAsker:
+    """The default answerer wrapped for helpdesk messages (``build_assistant(settings, "default")``)."""
+    if base is None:
+        from assistant.answer.pipeline import build_assistant
+
+        base = build_assistant(settings, "default")
+    return MessageAsker(base)
