@@ -111,12 +111,13 @@ class ProjectAnswers:
             return RecordResult("abstain", "", filters=filters)
         if q.unknown_places and not q.municipalities:  # 札幌市 / 北海道札幌市: not in the table
             place = "、".join(q.unknown_places)
-            if not lookup and (q.intent in ("count", "list", "total") or "事業" in q.text):
-                return RecordResult("empty", f"{place}の事業は支援対象事業一覧（"
-                                    f"{len(self.records.projects)}事業）にありません（0件）。",
-                                    rows=self.records.projects[:1], numbers=["0", str(len(self.records.projects))],
-                                    filters=[f"自治体: {place}"])
-            return RecordResult("abstain", "", filters=[f"自治体: {place}"])
+            text = f"{place}の事業は支援対象事業一覧（{len(self.records.projects)}事業）にありません（0件）。"
+            if not lookup and q.intent in ("count", "list", "total"):
+                return RecordResult("empty", text, rows=self.records.projects[:1],
+                                    numbers=["0", str(len(self.records.projects))], filters=[f"自治体: {place}"])
+            # 「大阪市の事業ってH30採択だっけ？」: nothing about it in the documents — say so, and why.
+            return RecordResult("abstain", text if "事業" in q.text else "", rows=self.records.projects[:1],
+                                filters=[f"自治体: {place}"])
         if lookup and q.municipalities and q.mlit_flag is not None:
             q = replace(q, mlit_flag=None)  # 「いなべ市は(※)の対象？」: describe the row, flag or not
         rows = self._filter_projects(q)
