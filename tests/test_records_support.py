@@ -53,3 +53,9 @@ def test_ended_including_this_year_adds_the_two_figures(engine):
 def test_maximum_period_is_stated_from_its_row(engine):
     res = ask(engine, "未来技術社会実装事業の支援期間は最長で何年ですか")
     assert f"{max_years(engine)}年" in res.text and getattr(res.rows[0], "fact_id", "") == "support-years-max"
+
+
+def test_who_may_apply_states_the_applicants_and_the_listed_examples(engine):
+    res = ask(engine, "都道府県でも申請できますか？")
+    alone = [p.entry for p in engine.records.projects if p.prefecture_is_applicant and not p.municipalities]
+    assert "地方公共団体" in res.text and all(e in res.text for e in alone)

@@ -91,7 +91,8 @@ class MessageAsker:
             turns.extend([q.text for q in hm.questions] if hm is not None and not hm.plain and hm.questions else [h])
         answers: list[Answer] = []
         for q in msg.questions:
-            answers.append(self.base.ask(q.text, turns + [a.question for a in answers]))
+            earlier = [] if q.standalone else turns + [a.question for a in answers]
+            answers.append(self.base.ask(q.text, earlier))
             answers[-1].question = q.text
         ans = combine(question, msg, answers, sender_known=self.known(msg.sender) if msg.sender else True)
         ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000

@@ -20,7 +20,7 @@ from assistant.records.programs_algebra import ProgramAlgebra
 from assistant.records.projects_answer import ProjectAnswers
 from assistant.records.query import NUMBER_REF, RecordQuery, parse_question
 from assistant.records.result import RecordResult
-from assistant.records.support_answer import ENDED_EARLY, INCLUDING, UNTIL_WHEN, SupportAnswers
+from assistant.records.support_answer import CAN_APPLY, ENDED_EARLY, INCLUDING, UNTIL_WHEN, SupportAnswers
 from assistant.records.tables_answer import TableAnswers
 from assistant.records.vocab import Vocabulary
 from assistant.tokenize import content_terms, morphemes, reading
@@ -113,7 +113,7 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
         spans += operator_spans(text, [c for cues in operator_cues().values() for c in cues if not c.isascii()])
         spans += re.findall(r"[0-9一二三四五]+番目", text)
         spans += [m.group(0) for m in NUMBER_REF.finditer(text)]
-        for pattern in (UNTIL_WHEN, ENDED_EARLY, INCLUDING):  # support-period words (support_answer)
+        for pattern in (UNTIL_WHEN, ENDED_EARLY, INCLUDING, CAN_APPLY):  # support-period words (support_answer)
             spans += operator_spans(text, [m.group(0) for m in pattern.finditer(text)])
         if q.applicant:  # 「共同提案の実例」: the applicant filter is the question
             extra += ("提案", "実例", "例", "事例", "あり")
@@ -138,6 +138,10 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
                                                    or self._all_programs_named(q.text)))
                 or (q.programs and (q.order or q.ordinal)) or self._all_programs_named(q.text)):
             q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
+        if CAN_APPLY.search(q.text.casefold()):  # 「県でも応募できる？」: who may apply, whatever the table
+            special = self._support(q, [])
+            if special is not None:
+                return special
         if q.domain == "programs":
             special = self._support(q, []) or self._program_ops(q)
             if special is not None:

@@ -128,5 +128,5 @@ class ProgramFact(RecordBase):
     fact_id: str  # support-years-max | ended-before-r4 | supported-r4 | selected-total
     program_id: str
     label: str  # what the figure is, in our words (支援期間の最長); not a quote
-    value: float
-    unit: str  # 年 | 事業
+    value: float | None = None  # None for a fact that is a name, not a figure (who is invited to apply)
+    unit: str  # 年 | 事業 | the name itself (地方公共団体)

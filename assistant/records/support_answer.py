@@ -19,6 +19,8 @@ from assistant.records.schema import Program, ProgramFact, Project
 UNTIL_WHEN = re.compile(r"いつまで|最長|何年(?!度)|期間|どこまで|until when|how long|last until")
 #: Support that already ended before the latest list (「途中で終わった」「もう終わった」).
 ENDED_EARLY = re.compile(r"途中|すでに|既に|もう終わ|早期|ended early|already ended")
+#: 「県でも応募できる？」: who may apply, asked for a kind of applicant.
+CAN_APPLY = re.compile(r"(応募|申請|提案)(は|が|って)?(でき|可能|して(も)?(いい|よい|大丈夫))|can (a |an )?\w+ apply")
 #: 「…まで含めると」: the count adds the projects ending now to those ended before.
 INCLUDING = re.compile(r"含め|合わせ|合計|全部で|累計|in total|including")
 
@@ -40,6 +42,8 @@ class SupportAnswers:
 
     def _support(self, q: RecordQuery, rows: list[Project]) -> RecordResult | None:
         text = q.text.casefold()
+        if CAN_APPLY.search(text):
+            return self._who_may_apply(text)
         if not re.search(r"支援|support", text):
             return None
         if q.municipalities and rows and UNTIL_WHEN.search(text):
@@ -64,6 +68,27 @@ class SupportAnswers:
                                 f"{int(before.value)}事業です{calc}。", rows=[before, *([total] if total else [])],
                                 numbers=[str(int(before.value))])
         return None
+
+    def _who_may_apply(self, text: str) -> RecordResult | None:
+        """The stated applicants, and the listed projects whose applicant is of the asked kind."""
+        fact = self._fact("applicants")
+        if fact is None:
+            return None
+        prefecture = bool(re.search(r"都道府県|県|府|prefecture", text))
+        joint = bool(re.search(r"共同|連名|複数|いくつか|jointly", text))
+        if joint:
+            rows = [p for p in self.records.projects if len(p.municipalities) + p.prefecture_is_applicant > 1]
+            kind = "複数の団体による共同の申請"
+        elif prefecture:
+            rows = [p for p in self.records.projects if p.prefecture_is_applicant and not p.municipalities]
+            kind = "都道府県が単独で申請した事業"
+        else:
+            rows = [p for p in self.records.projects if p.municipalities and not p.prefecture_is_applicant][:5]
+            kind = "市町村の事業（一部）"
+        text_out = (f"資料では、提案は{fact.unit}から募集されています。"
+                    + (f"支援対象事業一覧には{kind}が{len(rows)}件あります: " + "、".join(p.entry for p in rows) + "。"
+                       if rows else ""))
+        return RecordResult("answer", text_out, rows=[fact, *rows], numbers=[str(len(rows))])
 
     def _support_until(self, rows: list[Project]) -> RecordResult | None:
         rule = self._fact("support-years-max")

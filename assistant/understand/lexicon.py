@@ -65,6 +65,10 @@ class Lexicon:
         for rm in self.readings.find_kana(text, taken) + self.readings.find_romaji(text, taken):
             if not rm.named and not self._could_be_name(text[rm.start:rm.end - 1]):
                 continue  # 「そのうち町」: ordinary words before 町, not a place name
+            surface = text[rm.start:rm.end]
+            if rm.named and rm.how == "reading" and surface[-1] not in "市町村区県府都" \
+                    and re.fullmatch(r"[ぁ-ん]{1,3}", surface) and not self._could_be_name(surface):
+                continue  # 「市町村なら」: the particle なら, not 奈良
             terms.append(self._term(rm) if rm.named else Term("place", text[rm.start:rm.end], rm.start, rm.end))
             for i in range(rm.start, rm.end):
                 taken[i] = True

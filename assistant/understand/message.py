@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ _OPEN, _CLOSE = "「『（(【〔[", "」』）)】〕]"
 class Cues:
     by_kind: dict[str, tuple[str, ...]]
     self_refs: tuple[tuple[str, str], ...]  # (word, kind) longest first
+    pairs: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # kind -> (from, to)
 
     def __getitem__(self, kind: str) -> tuple[str, ...]:
         return self.by_kind.get(kind, ())
@@ -50,16 +51,20 @@ class Cues:
 def load_cues(path: Path = CUES_PATH) -> Cues:
     by: dict[str, list[str]] = {}
     refs: list[tuple[str, str]] = []
+    pairs: dict[str, list[tuple[str, str]]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         cols = line.split("\t")
         kind, cue = cols[0].strip(), cols[1].strip()
         by.setdefault(kind, []).append(cue)
+        if kind == "rewrite":
+            pairs.setdefault(kind, []).append((cue, cols[2].strip() if len(cols) > 2 else ""))
         if kind == "self_ref":
             refs.append((cue, cols[2].strip() if len(cols) > 2 else "any"))
     by_kind = {k: tuple(sorted(set(v), key=lambda s: -len(s))) for k, v in by.items()}
-    return Cues(by_kind, tuple(sorted(refs, key=lambda r: -len(r[0]))))
+    return Cues(by_kind, tuple(sorted(refs, key=lambda r: -len(r[0]))),
+                {k: tuple(sorted(v, key=lambda p: -len(p[0]))) for k, v in pairs.items()})
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class Question:
     original: str
     label: str = ""
     uses_sender: bool = False
+    #: the question names its own place and refers to no earlier part: asked without the others
+    standalone: bool = False
 
 
 @dataclass(frozen=True)
@@ -286,6 +293,17 @@ def clean_question(text: str, cues: Cues | None = None) -> str:
     for c in cues["apology"]:
         t = t.replace(c + "、", "").replace(c, "")
     t = t.strip("、 　")
+    again = True
+    while again:
+        again = False
+        for adv in cues["lead_adverb"]:
+            if t.startswith(adv + "、") or t.startswith(adv + "，"):
+                t, again = t[len(adv) + 1:].lstrip(), True
+    for old, new in cues.pairs.get("rewrite", ()):
+        if old in t:
+            t = t.replace(old, new)
+    # 「…事業」: the brackets only mark a name
+    t = re.sub(r"「([^「」]{2,80})」", r"\1", t)
     core = t.rstrip("。．. 　")
     end = t[len(core):]
     changed = True
@@ -327,7 +345,7 @@ def _substitute_program(text: str, programs: Sequence[str], cues: Cues) -> str:
         return text
     for w in cues["program_ref"]:
         if w in text:
-            return text.replace(w, f"「{programs[-1]}」", 1)
+            return text.replace(w, programs[-1], 1)
     return text
 
 
@@ -349,6 +367,18 @@ def sender_of(text: str, find_places: Callable[[str], list[Any]] | None) -> Send
     if not (pref or muni or unknown):
         return None
     return Sender(text.strip(), pref, muni, unknown)
+
+
+def refers_back(text: str, cues: Cues | None = None) -> bool:
+    """Whether ``text`` refers to an earlier part (そのうち, その中で, この事業)."""
+    cues = cues or load_cues()
+    return any(w in text for w in cues["reference"])
+
+
+def _standalone(text: str, find_places: Callable[[str], list[Any]] | None, cues: Cues) -> bool:
+    if find_places is None or refers_back(text, cues):
+        return False
+    return any(getattr(t, "kind", "") in ("municipality", "prefecture", "place") for t in find_places(_norm(text)))
 
 
 def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
@@ -425,12 +455,12 @@ def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
         q = clean_question(p.text, cues)
         if topic and not q.startswith(topic):
             q = f"{topic}、{q}"
-        q = _substitute_program(q, programs[:-1] if programs and programs[-1] in q else programs, cues)
+        q = _substitute_program(q, [x for x in programs if x not in q], cues)
         q, used = _substitute(q, sender, cues)
-        questions.append(Question(q, p.text, p.label, used))
+        questions.append(Question(q, p.text, p.label, used, _standalone(q, find_places, cues)))
     # Labels: kept only when the user numbered every question.
     if questions and not all(q.label for q in questions):
-        questions = [Question(q.text, q.original, "", q.uses_sender) for q in questions]
+        questions = [replace(q, label="") for q in questions]
     if not questions:
         # Nothing reads as a question: the non-polite text is asked as it stands.
         rest = [p for p in classified if p.kind in (CONTEXT, TOPIC)]
