@@ -68,8 +68,12 @@ class MessageAsker:
         if warm is not None:
             warm()
 
+    def program_names(self) -> list[str]:
+        engine = self._engine()
+        return [p.program_name for p in engine.records.programs] if engine is not None else []
+
     def analyze(self, question: str, history: list[str] | None = None) -> Message:
-        return analyze(question, self.find_places, history or [])
+        return analyze(question, self.find_places, history or [], program_names=self.program_names())
 
     # -- answering ---------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None) -> Answer:

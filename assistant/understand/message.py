@@ -372,17 +372,18 @@ def sender_of(text: str, find_places: Callable[[str], list[Any]] | None) -> Send
 def refers_back(text: str, cues: Cues | None = None) -> bool:
     """Whether ``text`` refers to an earlier part (そのうち, その中で, この事業)."""
     cues = cues or load_cues()
-    return any(w in text for w in cues["reference"])
+    return any(w in text for w in cues["reference"]) or any(text.startswith(w) for w in cues["reference_start"])
 
 
-def _standalone(text: str, find_places: Callable[[str], list[Any]] | None, cues: Cues) -> bool:
-    if find_places is None or refers_back(text, cues):
+def _standalone(text: str, own: str, find_places: Callable[[str], list[Any]] | None, cues: Cues) -> bool:
+    if find_places is None or refers_back(own, cues):
         return False
     return any(getattr(t, "kind", "") in ("municipality", "prefecture", "place") for t in find_places(_norm(text)))
 
 
 def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
-            history: Sequence[str] = (), cues: Cues | None = None) -> Message:
+            history: Sequence[str] = (), cues: Cues | None = None,
+            program_names: Sequence[str] = ()) -> Message:
     """The parts of ``text`` and its questions. ``find_places`` is ``RecordsEngine.lexicon.find``;
     ``history`` (earlier messages) gives the sender of 「先方：同上」."""
     cues = cues or load_cues()
@@ -433,7 +434,7 @@ def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
         if p.kind == INTRO:
             if any(w in p.text for w in cues["same_as_before"]):
                 for h in reversed(list(history)):
-                    earlier = analyze(h, find_places, (), cues)
+                    earlier = analyze(h, find_places, (), cues, program_names)
                     if earlier.sender is not None:
                         sender = earlier.sender
                         break
@@ -443,21 +444,23 @@ def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
                 break
     # The questions, with the topic prefixed and the sender substituted.
     programs: list[str] = []
+    names = sorted(program_names, key=len, reverse=True)
     questions: list[Question] = []
     topic = ""
     for p in classified:
         programs.extend(_QUOTED_PROGRAM.findall(p.text))
+        programs.extend(n for n in names if n in p.text and not any(n in x for x in programs))
         if p.kind == TOPIC:
             topic = _topic_prefix(p.text)
             continue
         if p.kind != QUESTION:
             continue
-        q = clean_question(p.text, cues)
-        if topic and not q.startswith(topic):
-            q = f"{topic}、{q}"
+        own = clean_question(p.text, cues)
+        q = f"{topic}、{own}" if topic and not own.startswith(topic) else own
+        q = re.sub(r"「([^「」]{2,80})」", r"\1", q)
         q = _substitute_program(q, [x for x in programs if x not in q], cues)
         q, used = _substitute(q, sender, cues)
-        questions.append(Question(q, p.text, p.label, used, _standalone(q, find_places, cues)))
+        questions.append(Question(q, p.text, p.label, used, _standalone(q, own, find_places, cues)))
     # Labels: kept only when the user numbered every question.
     if questions and not all(q.label for q in questions):
         questions = [replace(q, label="") for q in questions]
