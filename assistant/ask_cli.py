@@ -29,7 +29,9 @@ def answer_to_json(item_id: Any, answer: Answer, latency_ms: float) -> dict[str,
         "citations": [{"source": c.source, "locator": c.locator, "quote": c.quote} for c in answer.citations],
         "route": answer.route,
         "latency_ms": round(latency_ms, 1),
-    }
+    } | ({"parts": [{"text": p["text"], "answer": p["answer"], "abstained": p["abstained"],
+                     "citations": p["citations"]} for p in answer.meta["parts"]]}
+         if answer.meta.get("parts") else {})
 
 
 def dumps_line(obj: dict[str, Any]) -> str:
@@ -114,10 +116,37 @@ def _ask_one(asker: Asker, question: str, history: list[str] | None = None) -> s
         return f"エラー: 回答を作成できませんでした（{type(exc).__name__}）。"
 
 
-def ask_command(settings: Settings, question: str | None = None, jsonl: bool = False) -> int:
+def reply_text(asker: Asker, message: str, date_of=None) -> str:
+    """The reply e-mail draft for ``message`` (plain text), or a one-line error message."""
+    from assistant.answer.reply import render_reply
+
+    try:
+        return render_reply(asker.ask(message), date_of)
+    except Exception as exc:  # noqa: BLE001 - a person gets a message, not a stack trace
+        log.debug("answering failed", exc_info=True)
+        return f"エラー: 返信文を作成できませんでした（{type(exc).__name__}）。"
+
+
+def ask_command(settings: Settings, question: str | None = None, jsonl: bool = False,
+                reply: bool = False) -> int:
     from assistant.answer.pipeline import build_assistant
 
     asker = build_assistant(settings)
+    if reply:
+        from assistant.answer.message import build_message_asker
+        from assistant.answer.reply import document_date_lookup
+
+        if question is None:
+            print("エラー: --reply には問い合わせの本文を指定してください。", file=sys.stderr)
+            return 2
+        try:
+            clean_question(question, settings.max_question_chars)
+        except InputError as err:
+            print(f"エラー: {err}")
+            return 1
+        text = reply_text(build_message_asker(settings, asker), question, document_date_lookup(settings.root))
+        print(text, end="")
+        return 1 if text.startswith("エラー: ") else 0
     if jsonl:
         return run_jsonl(asker, _utf8_stdin(), sys.stdout, settings.max_question_chars)
     if question is not None:

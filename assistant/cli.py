@@ -56,11 +56,12 @@ def index(
 def ask(
     question: str = typer.Argument(None, help="a question; omit for an interactive prompt"),
     jsonl: bool = typer.Option(False, "--jsonl", help="read JSON Lines from stdin, write JSON Lines"),
+    reply: bool = typer.Option(False, "--reply", help="print a reply e-mail draft for the message"),
 ) -> None:
     """Answer a question with citations (see shared/qa-format.md for --jsonl)."""
     from assistant.ask_cli import ask_command
 
-    raise typer.Exit(ask_command(_settings(), question=question, jsonl=jsonl))
+    raise typer.Exit(ask_command(_settings(), question=question, jsonl=jsonl, reply=reply))
 
 
 @app.command("eval")

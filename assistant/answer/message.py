@@ -148,7 +148,7 @@ def combine(question: str, msg: Message, answers: list[Answer], sender_known: bo
     route = routes.pop() if len(routes) == 1 else "message"
     meta: dict[str, Any] = {"parts": parts, "message": True}
     if sender is not None:
-        meta["sender"] = {"name": sender.name, "entity": sender.entity, "prefecture": sender.prefecture,
+        meta["sender"] = {"name": sender.name, "surface": sender.surface, "entity": sender.entity, "prefecture": sender.prefecture,
                           "municipality": sender.municipality or sender.unknown_place, "known": sender_known}
     if msg.quoted:
         meta["quoted_left_aside"] = True
@@ -164,4 +164,4 @@ def build_message_asker(settings: Settings, base: Asker | None = None) -> Messag
         from assistant.answer.pipeline import build_assistant
 
         base = build_assistant(settings, "default")
-    return MessageAsker(base)
+    return base if isinstance(base, MessageAsker) else MessageAsker(base)
