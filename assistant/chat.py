@@ -37,6 +37,10 @@ def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
         # A slot the new turn asks for is not carried (「…R4は何件？」 then 「一番少なかったのは何年度？」).
         if name == "years" and "year" in current.attributes:
             continue
+        # 「…地方は？」 grouped by region: the earlier region or prefecture is not carried (nor years, techs).
+        if (current.group, name) in {("region", "prefectures"), ("prefecture", "prefectures"), ("year", "years"),
+                                     ("technology", "technologies")}:
+            continue
         if not getattr(q, name):
             setattr(q, name, list(getattr(ctx, name)))
     # A new organisation or place replaces the old one of the same kind, not both.
@@ -45,7 +49,7 @@ def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
     for flag in ("mlit_flag", "support_ends", "event_kind", "order", "group", "municipality_kind"):
         if getattr(q, flag) is None:
             setattr(q, flag, getattr(ctx, flag))
-    q.regions = current.regions or list(ctx.regions)
+    q.regions = current.regions or ([] if current.group in ("region", "prefecture") else list(ctx.regions))
     if current.other and ctx.municipalities and not current.municipalities:
         # 「同じ鹿児島のもう1つは？」: the others, not the one named before.
         q.municipalities = []

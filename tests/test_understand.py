@@ -212,3 +212,23 @@ def test_english_glossary_maps_to_the_documents_terms(english, japanese):
     from assistant.normalize import normalize_text
 
     assert japanese in normalize_text(english)
+
+
+def test_ordinal_takes_its_direction_from_the_adjective(engine):
+    from collections import Counter
+
+    sizes = sorted(set(Counter(p.prefecture for p in engine.records.projects).values()), reverse=True)
+    res = engine.run(engine.parse("都道府県別で2番目に多いのは？"))
+    assert f"{sizes[1]}件" in res.text and "2番目" in res.text
+
+
+def test_followup_grouped_by_region_drops_the_earlier_region(engine):
+    from assistant.chat import resolve
+
+    q, _ = resolve(engine, "逆に一番少ない地方は？", ["東北の事業は何件？"])
+    assert not q.regions and q.group == "region" and q.order == "min" and not q.reverse
+
+
+def test_support_until_for_a_selection_year(engine):
+    res = engine.run(engine.parse("R3採択の事業の支援はいつまで？"))
+    assert "R7年度末" in res.text

@@ -277,6 +277,8 @@ def _operators(q: RecordQuery, raw: str) -> None:
     if q.order is None:
         q.order = ops.split_superlative(raw)
     q.ordinal = ops.ordinal(raw)
+    if q.order is None and q.ordinal:  # 「2番目に多いのは」: the direction from the adjective alone
+        q.order = ops.direction(raw)
     q.group = ops.group_by(raw)
     q.having = ops.having_count(raw)
     if q.having is not None and q.group is None:  # 「事業が1件しかない都道府県」: the noun after it
@@ -289,7 +291,8 @@ def _operators(q: RecordQuery, raw: str) -> None:
         and bool(re.search(r"[?？]|ますか|ですか|る$|よね|だっけ|\bare\b|\bdo\b", raw))
     q.same = ops.has_op(raw, "same")
     q.other = ops.has_op(raw, "other")
-    q.reverse = ops.has_op(raw, "reverse")
+    # 「逆に一番少ないのは」: an explicit direction wins; 逆に alone reverses the previous turn.
+    q.reverse = ops.has_op(raw, "reverse") and q.order is None
     q.municipality_kind = ops.municipality_kind(raw)
     q.op_sum = ops.has_op(raw, "sum")
     q.op_diff = ops.has_op(raw, "difference")

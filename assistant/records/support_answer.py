@@ -49,6 +49,15 @@ class SupportAnswers:
         if q.municipalities and rows and UNTIL_WHEN.search(text):
             return self._support_until(rows)
         rule = self._fact("support-years-max")
+        if rule and q.years and not q.municipalities and len(q.years) == 1 and q.years[0].bound == "eq" \
+                and UNTIL_WHEN.search(text) and not q.support_ends:
+            # 「R2採択の支援はいつまで？」: the year's selections, by the same rule.
+            y = q.years[0].year
+            end = y + int(rule.value) - 1
+            listed = [p for p in self.records.projects if p.selection_fy == y]
+            return RecordResult("answer", f"{year_label(y)}選定の事業の支援は、支援期間が最長{int(rule.value)}年のため、"
+                                f"最長で{fiscal_end(end)}までです（一覧のうち{len(listed)}事業）。",
+                                rows=[rule, *listed], numbers=[str(int(rule.value)), str(len(listed))])
         if rule and not (q.municipalities or q.years) and "期間" in text and UNTIL_WHEN.search(text):
             return RecordResult("answer", f"{rule.label}は{int(rule.value)}{rule.unit}です。", rows=[rule],
                                 numbers=[str(int(rule.value))])

@@ -118,6 +118,9 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
     chat = ChatHandlers(asker, config_hash=settings.config_hash(), max_chars=settings.max_question_chars,
                         feedback=feedback, export_dir=export_dir / "conversations",
                         stream_delay=stream_delay)
+    from assistant.answer.reply import document_date_lookup
+
+    chat.date_of = document_date_lookup(settings.root)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"## {TITLE}\n資料（内閣府 地方創生推進事務局ほか）に基づいて回答し、根拠を示します。"

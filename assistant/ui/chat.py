@@ -24,6 +24,7 @@ MSG_ERROR = ("申し訳ありません。回答の作成中にエラーが発生
 MSG_FEEDBACK_ERROR = "フィードバックを保存できませんでした。時間をおいてもう一度お試しください。"
 MSG_NO_TURN = "評価の対象となる回答が見つかりませんでした。"
 MSG_NO_RATED = "先に回答の 👍 / 👎 を押してから、コメントを送信してください。"
+MSG_NO_REPLY = "返信文を作成する回答がまだありません。先に問い合わせ文を送信してください。"
 MSG_COMMENT_TOO_LONG = "コメントが長すぎます。{limit:,}文字以内で入力してください。"
 
 #: Example questions: a count, a process question, a KPI (general phrasing, no canned answers).
@@ -48,6 +49,7 @@ class ChatHandlers:
         self.feedback = feedback
         self.export_dir = export_dir
         self.stream_delay = stream_delay
+        self.date_of = None  # document date by source, for the reply draft (set by the app)
 
     # -- asking ---------------------------------------------------------------------------------
     def respond(self, message: str, conv: Conversation | None) -> Iterator[Outputs]:
@@ -67,10 +69,10 @@ class ChatHandlers:
         try:
             answer = self.asker.ask(question, history or None)
             text, citations = answer.text, list(answer.citations)
-            abstained, route = answer.abstained, answer.route
+            abstained, route, meta = answer.abstained, answer.route, dict(answer.meta)
         except Exception:  # never show a stack trace: log it, show a friendly message
             log.exception("answering failed (question of %d chars)", len(question))
-            text, citations, abstained, route, error = MSG_ERROR, [], False, "error", True
+            text, citations, abstained, route, error, meta = MSG_ERROR, [], False, "error", True, {}
 
         if not error:
             for prefix in list(stream_prefixes(text))[:-1]:
@@ -82,10 +84,22 @@ class ChatHandlers:
         conv.messages = messages
         conv.turns.append(Turn(question=question, history=history, answer=text, citations=citations,
                                abstained=abstained, route=route, error=error,
-                               message_index=len(messages) - 1))
+                               message_index=len(messages) - 1, meta=meta))
         md, js = self._export(conv)
         # status is left alone: a vote recorded meanwhile keeps its confirmation visible
         yield "", messages, conv, gr.skip(), _file_button(md), _file_button(js)
+
+    def reply_draft(self, conv: Conversation | None) -> str:
+        """The reply e-mail (plain text) for the latest answered turn."""
+        from assistant.answer.reply import render_reply
+        from assistant.types import Answer
+
+        turns = [t for t in (conv.turns if conv is not None else []) if not t.error]
+        if not turns:
+            return MSG_NO_REPLY
+        t = turns[-1]
+        return render_reply(Answer(t.question, t.answer, list(t.citations), t.abstained, t.route, meta=t.meta),
+                            self.date_of)
 
     def _export(self, conv: Conversation) -> tuple[str | None, str | None]:
         try:
@@ -180,6 +194,12 @@ def build_chat_tab(h: ChatHandlers) -> None:
                                     elem_id="export-md")
         js_file = gr.DownloadButton("会話を JSON で保存", value=None, interactive=False,
                                     elem_id="export-json")
+
+    with gr.Row():
+        reply_btn = gr.Button("返信文を作成", elem_id="reply-draft")
+    reply = gr.Textbox(label="返信文（下書き・プレーンテキスト）", lines=10, max_lines=30, interactive=False,
+                       buttons=["copy"], elem_id="reply-text", visible=True)
+    reply_btn.click(h.reply_draft, [conv], [reply], api_visibility="private")
 
     outs = [box, chatbot, conv, status, md_file, js_file]
     box.submit(h.respond, [box, conv], outs, api_name="chat")

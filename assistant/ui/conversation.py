@@ -30,6 +30,7 @@ class Turn:
     message_index: int = -1  # index of the answer in the Chatbot's message list
     feedback_id: int | None = None
     vote: str | None = None
+    meta: dict = field(default_factory=dict)  # the answer's meta (message parts, sender) for the reply draft
 
 
 @dataclass

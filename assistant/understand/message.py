@@ -301,7 +301,7 @@ def clean_question(text: str, cues: Cues | None = None) -> str:
                 t, again = t[len(adv) + 1:].lstrip(), True
     for old, new in cues.pairs.get("rewrite", ()):
         if old in t:
-            t = t.replace(old, new)
+            t = t.replace(old, new).replace("？。", "？")
     # 「…事業」: the brackets only mark a name
     t = re.sub(r"「([^「」]{2,80})」", r"\1", t)
     core = t.rstrip("。．. 　")

@@ -135,3 +135,11 @@ def split_superlative(text: str) -> str | None:
             if found:
                 return min(found)[1]
     return None
+
+
+def direction(text: str) -> str | None:
+    """max | min | earliest | latest from the first direction stem in ``text`` (「多い」「少ない」…)."""
+    cues = operator_cues()
+    found = [(text.find(stem), name) for name in ("max", "min", "earliest", "latest")
+             for stem in cues.get(f"direction_{name}", ()) if stem in text]
+    return min(found)[1] if found else None
