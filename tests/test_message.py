@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.understand.message import (CONTEXT, GREETING, INTRO, QUESTION, TOPIC, analyze, clean_question,
-                                          load_cues, refers_back, split_quoted)
+from assistant.understand.message import (
+    CONTEXT,
+    GREETING,
+    INTRO,
+    QUESTION,
+    TOPIC,
+    analyze,
+    clean_question,
+    load_cues,
+    refers_back,
+    split_quoted,
+)
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import io
+import json
 
 import pytest
 
@@ -54,7 +54,12 @@ def test_numbered_parts_each_answered_with_their_citations(asker):
     parts = ans.meta["parts"]
     assert [p["citations"] for p in parts] == [[0], [1]]
     assert len(ans.citations) == 2 and not ans.abstained
-    # the second part is asked with the first as history
+    # each part names its place (the topic): asked on its own
+    assert asker.base.calls[1] == ("四万十市の事業について、主な活用技術は何ですか。", [])
+
+
+def test_a_part_that_refers_back_gets_the_earlier_parts(asker):
+    asker.ask("メールマガジンについて質問です。①配信は月に何回ですか。②そのうち取組成果の配信間隔は？")
     assert asker.base.calls[1][1] == [asker.base.calls[0][0]]
 
 

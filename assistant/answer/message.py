@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from assistant.answer import ABSTAIN_PHRASE, Asker
@@ -45,10 +46,19 @@ class MessageAsker:
         return getattr(self.base, "engine", None) or getattr(getattr(self.base, "base", None), "engine", None)
 
     def find_places(self, text: str) -> list[Any]:
+        """Places of ``text``; a municipality named without its prefecture gets the table's one."""
         if self._find is not None:
             return self._find(text)
         engine = self._engine()
-        return engine.lexicon.find(text) if engine is not None else []
+        if engine is None:
+            return []
+        terms = list(engine.lexicon.find(text))
+        if any(t.kind == "municipality" for t in terms) and not any(t.kind == "prefecture" for t in terms):
+            muni = next(t for t in terms if t.kind == "municipality")
+            prefs = {p.prefecture for p in engine.records.projects if muni.value in p.municipalities}
+            if len(prefs) == 1:
+                terms.insert(0, replace(muni, kind="prefecture", value=prefs.pop(), end=muni.start))
+        return terms
 
     def known(self, sender: Sender) -> bool:
         if self._known is not None:

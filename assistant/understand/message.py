@@ -460,7 +460,8 @@ def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
         q = re.sub(r"「([^「」]{2,80})」", r"\1", q)
         q = _substitute_program(q, [x for x in programs if x not in q], cues)
         q, used = _substitute(q, sender, cues)
-        questions.append(Question(q, p.text, p.label, used, _standalone(q, own, find_places, cues)))
+        questions.append(Question(q, _split_connective(p.text, cues), p.label, used,
+                                  _standalone(q, own, find_places, cues)))
     # Labels: kept only when the user numbered every question.
     if questions and not all(q.label for q in questions):
         questions = [replace(q, label="") for q in questions]
