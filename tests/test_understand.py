@@ -232,3 +232,29 @@ def test_followup_grouped_by_region_drops_the_earlier_region(engine):
 def test_support_until_for_a_selection_year(engine):
     res = engine.run(engine.parse("R3採択の事業の支援はいつまで？"))
     assert "R7年度末" in res.text
+
+
+def test_mo_list_negation_covers_every_member(engine):
+    n = sum(not {"ロボット", "AI"} & set(p.technologies) for p in engine.records.projects)
+    res = engine.run(engine.parse("ロボットもAIも使っていない事業は何件？"))
+    assert f"{n}件" in res.text
+
+
+def test_ka_between_technologies_is_either(engine):
+    n = sum(bool({"5G", "ブロックチェーン"} & set(p.technologies)) for p in engine.records.projects)
+    assert f"{n}件" in engine.run(engine.parse("5Gかブロックチェーンを使う事業は何件？")).text
+
+
+def test_two_regions_compared(engine):
+    res = engine.run(engine.parse("関東と中国地方、どっちが事業多い？"))
+    assert "関東" in res.text and "中国" in res.text and "最も多い" in res.text
+
+
+def test_prefecture_applicant_kind(engine):
+    n = sum(p.prefecture_is_applicant and p.selection_fy == 2018 for p in engine.records.projects)
+    assert f"{n}件" in engine.run(engine.parse("H30に採択された県の事業は何件？")).text
+
+
+def test_a_year_outside_the_table_says_which_years_it_has(engine):
+    res = engine.run(engine.parse("R7年度に採択された事業は？"))
+    assert res.status == "abstain" and "R4" in res.text

@@ -21,7 +21,7 @@ GENERIC_WORDS = """
 載る 掲載 記載 リスト 表 もの 物 所 どちら 方 場合 とき 時 関係 取り組む 取組 ところ 及び 並びに また 又 それぞれ
 ください 下さい 知る 知れる 分かる 解る 見る 聞く 何件 何事業 何団体 国 政府 府省 省庁 予定 最新 現在 時点 点
 両方 両 いずれ 都道府県 単独 共同 連名 組み合わせ 組合せ 限る 毎 ごと 額 予算額 金額 人数 参加 参加者 内訳 会場 開催 開催日
-一番 最も 誰 行う 単独 単体 のみ 共同 連名 最多 初日 新た 新規 新しい 残る 残り 推移 経緯 年度別 内訳 日 目 日目 比較 比較表 高める 目途 目処 technology technologies 部局 所管 担当 省 局 名称 名前 正式 略称 順 順番 ランキング 上位 以上 以下 未満 超 含む 含まれる
+一番 最も 誰 今 今も まだ 現在 行う 単独 単体 のみ 共同 連名 最多 初日 新た 新規 新しい 残る 残り 推移 経緯 年度別 内訳 日 目 日目 比較 比較表 高める 目途 目処 technology technologies 部局 所管 担当 省 局 名称 名前 正式 略称 順 順番 ランキング 上位 以上 以下 未満 超 含む 含まれる
 で に は が を の と も へ や か な だ です ます でしょう ください
 how many much which what who where when is are was were the a an of in on for to do does did use uses used using
 project projects municipality municipalities selected selection year years fiscal fy list all and or by with there

@@ -76,8 +76,11 @@ class ProjectAnswers:
                 continue
             if q.excluded_municipalities and set(p.municipalities) & set(q.excluded_municipalities):
                 continue
-            if q.municipality_kind and not (p.municipalities and all(m.endswith(q.municipality_kind)
-                                                                    for m in p.municipalities)):
+            if q.municipality_kind in ("県", "都", "府"):  # 「県の事業」: a prefecture applied (alone or jointly)
+                if not p.prefecture_is_applicant:
+                    continue
+            elif q.municipality_kind and not (p.municipalities and all(m.endswith(q.municipality_kind)
+                                                                      for m in p.municipalities)):
                 continue
             if q.mlit_flag is not None and p.mlit_autonomous_support != q.mlit_flag:
                 continue
@@ -108,7 +111,11 @@ class ProjectAnswers:
                                           and bool(q.municipalities or q.unknown_places
                                                    or (q.prefectures and not q.technologies))) or bool(q.numbers)
         if not self._years_in_range(q, known_years | {s.fiscal_year for s in self.records.selections}):
-            return RecordResult("abstain", "", filters=filters)
+            asked = "、".join(year_label(r.year) for r in q.years)
+            have = sorted(known_years)
+            return RecordResult("abstain", f"{asked}に採択された事業は資料の一覧にありません（一覧の採択年度は"
+                                f"{year_label(have[0])}〜{year_label(have[-1])}）。", rows=self.records.projects[:1],
+                                filters=filters)
         if q.unknown_places and not q.municipalities:  # 札幌市 / 北海道札幌市: not in the table
             place = "、".join(q.unknown_places)
             text = f"{place}の事業は支援対象事業一覧（{len(self.records.projects)}事業）にありません（0件）。"
@@ -152,7 +159,8 @@ class ProjectAnswers:
                     lines.insert(0, f"{len(rows)} project{'s' if len(rows) != 1 else ''} match ({cond}):")
             return RecordResult("answer", "\n".join(lines), rows=list(rows), numbers=[str(len(rows))],
                                 filters=filters)
-        if q.intent == "compare" and (len(q.years) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1):
+        if q.intent == "compare" and (len(q.years) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1
+                                      or len(q.regions) > 1):
             return self._compare_projects(q, filters)
         if q.intent == "compare" and "superlative" in q.attributes:
             return self._project_superlative(q, rows, filters)
@@ -173,6 +181,8 @@ class ProjectAnswers:
         groups: list[tuple[str, RecordQuery]] = []
         if len(q.years) > 1:
             groups = [(year_label(r.year), replace(q, years=[r])) for r in q.years]
+        elif len(q.regions) > 1:
+            groups = [(label, replace(q, regions=[(label, prefs)])) for label, prefs in q.regions]
         elif len(q.prefectures) > 1:
             groups = [(p, replace(q, prefectures=[p])) for p in q.prefectures]
         elif len(q.technologies) > 1:

@@ -195,6 +195,7 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
             elif t.value not in q.technologies:
                 q.technologies.append(t.value)
     q.any_technology = has(raw, ANY_CUES)
+    _coordinated_technologies(q, raw, [t for t in terms if t.kind == "technology"])
     q.programs = programs_of(raw)
     # A KPI must be named by more than a technology or place (「自動運転を使うのは？」 is not a KPI).
     unnamed = raw
@@ -238,7 +239,8 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
 
     # Intent.
     if "superlative" in q.attributes or has(raw, COMPARE_CUES) and (
-            len(q.years) > 1 or len(q.programs) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1):
+            len(q.years) > 1 or len(q.programs) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1
+            or len(q.regions) > 1):
         q.intent = "compare"
     elif has(raw, TOTAL_CUES):
         q.intent = "total"
@@ -264,6 +266,19 @@ def parse_question(question: str, terms_of, programs_of, kpis_of, region_of=None
     q.followup = has(raw, FOLLOWUP_CUES) and len(raw) <= 30
     _operators(q, raw)
     return q
+
+
+def _coordinated_technologies(q: RecordQuery, raw: str, techs: list[Term]) -> None:
+    """「AもBも使っていない」: a negation after the last of a も-list covers every member;
+    「AかBを使う」「A or B」: either one."""
+    for a, b in zip(techs, techs[1:], strict=False):
+        sep = raw[a.end:b.start].strip().casefold()
+        if sep in ("か", "or", "または", "もしくは", "あるいは"):
+            q.any_technology = True
+        if sep == "も" and b.value in q.excluded_technologies and a.value not in q.excluded_technologies:
+            q.excluded_technologies.append(a.value)
+            if a.value in q.technologies:
+                q.technologies.remove(a.value)
 
 
 def _operators(q: RecordQuery, raw: str) -> None:

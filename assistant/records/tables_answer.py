@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assistant.records.load import RecordSet
 from assistant.records.query import RecordQuery
 from assistant.records.result import RecordResult, has_year_question, year_label, year_ok
@@ -30,9 +32,11 @@ class TableAnswers:
         numbers: list[str] = []
         if "budget" in attrs and "superlative" in attrs:
             priced = [p for p in self.records.programs if p.budget_r5_oku_yen is not None]
-            top = max(priced, key=lambda p: p.budget_r5_oku_yen)
+            fewest = q.order == "min" or bool(re.search(r"少な|小さ|低", q.text))
+            top = (min if fewest else max)(priced, key=lambda p: p.budget_r5_oku_yen)
             others = [p for p in self.records.programs if p.budget_r5_oku_yen is None]
-            text = (f"R5年度予算が金額で示された事業のうち最も大きいのは{top.program_name}（{top.ministry}）の"
+            text = (f"R5年度予算が金額で示された事業のうち最も{'小さい' if fewest else '大きい'}のは"
+                    f"{top.program_name}（{top.ministry}）の"
                     f"{top.budget_r5}です。" + "、".join(f"{p.program_name}: {p.budget_r5}" for p in priced if p is not top)
                     + ("。" if priced[1:] else "")
                     + ("金額が明示されていない事業: " + "、".join(f"{p.program_name}（{p.budget_r5}）" for p in others)
@@ -59,7 +63,11 @@ class TableAnswers:
         if not lines:  # selection counts (the default question about a program)
             sel_years = {s.fiscal_year for s in self.records.selections}
             if not self._years_in_range(q, sel_years):
-                return RecordResult("abstain", "", filters=["年度: " + "、".join(year_label(r.year) for r in q.years)])
+                have = sorted(sel_years)
+                asked = "、".join(year_label(r.year) for r in q.years)
+                return RecordResult("abstain", f"{asked}の選定数は資料にありません（資料の選定数は{year_label(have[0])}〜"
+                                    f"{year_label(have[-1])}のものです）。", rows=self.records.selections[-1:],
+                                    filters=["年度: " + asked])
             if q.years and not any(s.program_id in {p.program_id for p in progs} and year_ok(s.fiscal_year, q.years)
                                    for s in self.records.selections):
                 return RecordResult("abstain", "", filters=["年度: " + "、".join(year_label(r.year) for r in q.years)])

@@ -409,9 +409,9 @@ def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
     classified: list[Part] = []
     for p in parts:
         s = p.text
-        if not s:
-            continue
-        if _is_intro(s, cues):
+        if not s or not re.search(r"\w", s):
+            continue  # empty, or a separator line (「--」「＊＊＊」)
+        if p.kind == INTRO or _is_intro(s, cues):
             kind = INTRO
         elif _only_politeness(s, cues):
             kind = GREETING

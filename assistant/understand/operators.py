@@ -67,7 +67,7 @@ def group_by(text: str) -> str | None:
             if re.search(rf"{re.escape(n)}(ブロック)?(別|ごと|毎|単位)|\bby {re.escape(n)}|どの{re.escape(n)}|which {re.escape(n)}",
                          low):
                 return key
-    if has_op(text, "max") or has_op(text, "min"):
+    if has_op(text, "max") or has_op(text, "min") or split_superlative(text):
         for key, nouns in GROUP_NOUNS.items():
             for n in nouns:
                 if re.search(rf"(多い|少ない|多かった|少なかった|トップ|最多|最少)(のは|は)?(どの|どこの)?{re.escape(n)}", low):
@@ -120,7 +120,7 @@ def negated(text: str, start: int, end: int, next_start: int) -> bool:
 
 def municipality_kind(text: str) -> str | None:
     """「町の事業」「村で採択」: projects of towns, cities or villages (not part of a name)."""
-    m = re.search(r"(?<![一-龥ァ-ヶ])(市|町|村)(の事業|で採択|の自治体|が採択)", text)
+    m = re.search(r"(?<![一-龥ァ-ヶA-Za-z])(市|町|村|県|都|府)(の事業|で採択|の自治体|が採択|が申請)", text)
     return m.group(1) if m else None
 
 
