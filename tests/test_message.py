@@ -136,3 +136,11 @@ def test_clean_question_strips_politeness_and_tails():
 def test_program_reference_takes_the_named_program(find):
     m = analyze("経済産業省の「地域新MaaS創出推進事業」を検討しております。同事業の予算はいくらですか。", find)
     assert m.questions[0].text.startswith("地域新MaaS創出推進事業の予算")
+
+
+def test_signature_block_gives_the_sender(find):
+    text = "お世話になっております。\n\n当市の採択年度を教えてください。\n\n--\n長野県塩尻市 企画政策部 先端技術推進課\n"
+    m = analyze(text, find)
+    assert m.kinds() == [GREETING, QUESTION, INTRO]
+    assert m.sender.municipality == "塩尻市"
+    assert m.questions[0].text.startswith("長野県塩尻市の採択年度")
