@@ -88,6 +88,13 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
             self._region,
         )
 
+    def _years_only_in_selections(self, q: RecordQuery) -> bool:
+        """「H29に選定があるのは？」: a year the project table lacks but the programs' selections have."""
+        listed = {p.selection_fy for p in self.records.projects}
+        selected = {s.fiscal_year for s in self.records.selections}
+        eq = [r.year for r in q.years if r.bound == "eq"]
+        return bool(eq) and all(y not in listed and y in selected for y in eq)
+
     def _region(self, name: str) -> tuple[str, tuple[str, ...]]:
         r = self.lexicon.region_by_name[name]
         return r.label, r.prefectures
@@ -136,7 +143,8 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
         if q.domain == "projects" and not q.has_project_filters and (
                 ("selections" in q.attributes and (q.op_sum or q.op_diff or q.order or q.ordinal or q.programs
                                                    or self._all_programs_named(q.text)))
-                or (q.programs and (q.order or q.ordinal)) or self._all_programs_named(q.text)):
+                or (q.programs and (q.order or q.ordinal)) or self._all_programs_named(q.text)
+                or self._years_only_in_selections(q)):
             q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
         if CAN_APPLY.search(q.text.casefold()):  # 「県でも応募できる？」: who may apply, whatever the table
             special = self._support(q, [])

@@ -30,6 +30,9 @@ class ProgramAlgebra:
             progs = list(self.records.programs)
         if "budget" in q.attributes:  # budgets: a sum here; superlatives and lookups in tables_answer
             return self._budget_sum(progs) if q.op_sum and len(progs) >= 2 else None
+        if not q.programs and q.years and re.search(r"どの事業|どれ|which program", q.text) \
+                and not (q.order or q.ordinal or q.op_sum):
+            return self._programs_in_years(q, sels=list(self.records.selections))
         if "contact" in q.attributes and q.same and len(progs) >= 2:
             return self._same_domain(progs)
         sels = [s for s in self.records.selections if s.program_id in {p.program_id for p in progs}]
@@ -131,6 +134,17 @@ class ProgramAlgebra:
                            for p, v in sorted(first.items(), key=lambda kv: kv[1]) if p not in top)
         return RecordResult("answer", f"選定数の記載が最も早い年度からあるのは{names}で、{year_label(y)}からです。"
                             f"（ほか: {others}）", rows=rows)
+
+    def _programs_in_years(self, q: RecordQuery, sels: list[ProgramSelection]) -> RecordResult:
+        """「H29に選定があるのはどの事業？」: the programs with selections in those years."""
+        used = [s for s in sels if year_ok(s.fiscal_year, q.years)]
+        when = "、".join(year_label(r.year) for r in q.years)
+        if not used:
+            return RecordResult("abstain", f"{when}の選定数はどの事業にも記載がありません。", rows=sels[-1:])
+        detail = "、".join(f"{self.program_by_id[s.program_id].program_name}（{self.program_by_id[s.program_id].ministry}）"
+                           f"{s.count}事業" for s in used)
+        return RecordResult("answer", f"{when}に選定があるのは{len({s.program_id for s in used})}事業です: {detail}。",
+                            rows=used, numbers=[str(len({s.program_id for s in used}))])
 
     def _same_domain(self, progs: list[Program]) -> RecordResult:
         """「2つの事業の問合せアドレス、ドメイン同じ？」: the part after @ of each address."""

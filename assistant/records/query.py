@@ -302,7 +302,7 @@ def _operators(q: RecordQuery, raw: str) -> None:
         q.having = None
     # English "both X and Y" joins two filters; "are both …?" asks about the set.
     both_and = re.search(r"\bboth\b.{1,40}?\band\b", raw.casefold())
-    q.set_all = ops.has_op(raw, "all") and not (both_and and not ops.has_op(raw.casefold().replace("both", ""), "all")) \
+    q.set_all = ops.has_op(raw.replace("全部で", "").replace("全てで", ""), "all") and not (both_and and not ops.has_op(raw.casefold().replace("both", ""), "all")) \
         and bool(re.search(r"[?？]|ますか|ですか|る$|よね|だっけ|\bare\b|\bdo\b", raw))
     q.same = ops.has_op(raw, "same")
     q.other = ops.has_op(raw, "other")

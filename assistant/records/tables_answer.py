@@ -9,6 +9,9 @@ from assistant.records.query import RecordQuery
 from assistant.records.result import RecordResult, has_year_question, year_label, year_ok
 from assistant.records.schema import Program, RecordBase
 
+#: The question asks which ministry runs a program.
+MINISTRY_ASKED = re.compile(r"(どこ|どの|何)の?(省|府省|省庁|役所)|所管|管轄|which ministry|what ministry")
+
 
 class TableAnswers:
     """Mixin of :class:`RecordsEngine` for programs, selections, KPIs and events."""
@@ -44,7 +47,10 @@ class TableAnswers:
             return RecordResult("answer", text, rows=[top, *[p for p in priced if p is not top], *others])
         if "budget" in attrs:
             if any(r.year != 2023 for r in q.years if r.bound == "eq"):
-                return RecordResult("abstain", "", filters=["予算: " + "、".join(year_label(r.year) for r in q.years)])
+                asked = "、".join(year_label(r.year) for r in q.years)
+                have = "、".join(f"{p.program_name}: {p.budget_r5}" for p in progs)
+                return RecordResult("abstain", f"{asked}の予算は資料にありません。資料にあるのはR5年度予算です（{have}）。",
+                                    rows=progs, filters=["予算: " + asked])
             for p in progs:
                 lines.append(f"{p.program_name}（{p.ministry} {p.bureau}）のR5年度予算: {p.budget_r5}")
                 rows.append(p)
@@ -55,6 +61,10 @@ class TableAnswers:
         if "support" in attrs:
             for p in progs:
                 lines.append(f"{p.program_name}の主な支援対象: {p.main_support}")
+                rows.append(p)
+        if MINISTRY_ASKED.search(q.text) and progs and len(progs) < len(self.records.programs):
+            for p in progs:  # 「地域新MaaSってどこの省？」
+                lines.append(f"{p.program_name}は{p.ministry}（{p.bureau}）の事業です。")
                 rows.append(p)
         if "summary" in attrs and not lines:
             for p in progs:
