@@ -265,9 +265,10 @@ def test_build_assistant_wraps_when_configured_and_hides_the_key(tmp_path):
     from assistant.answer.pipeline import build_assistant
 
     s = Settings(root=tmp_path, llm_base_url="http://127.0.0.1:9/v1", llm_model="tiny", llm_api_key="sk-secret-123")
-    asker = build_assistant(s)
+    asker = build_assistant(s, message=False)
     assert isinstance(asker, LLMAssistant) and isinstance(asker.base, Assistant)
-    assert isinstance(build_assistant(Settings(root=tmp_path)), Assistant)
+    assert isinstance(build_assistant(Settings(root=tmp_path), message=False), Assistant)
+    assert isinstance(build_assistant(Settings(root=tmp_path)).base, Assistant)  # wrapped for messages
     with pytest.raises(ValueError):
         build_assistant(Settings(root=tmp_path), pipeline="llm")
     model = make_chat_model(s)

@@ -173,5 +173,5 @@ def build_message_asker(settings: Settings, base: Asker | None = None) -> Messag
     if base is None:
         from assistant.answer.pipeline import build_assistant
 
-        base = build_assistant(settings, "default")
+        base = build_assistant(settings, "default", message=False)
     return base if isinstance(base, MessageAsker) else MessageAsker(base)

@@ -185,8 +185,11 @@ class Assistant:
         return self.documents.abstain(question, retrieval_text, reason, hits, missing, filters)
 
 
-def build_assistant(settings: Settings, pipeline: str = "default") -> Asker:
-    """The answerer named by ``pipeline``: ``default`` (this module) or ``naive`` (baseline)."""
+def build_assistant(settings: Settings, pipeline: str = "default", message: bool = True) -> Asker:
+    """The answerer named by ``pipeline``: ``default`` (this module) or ``naive`` (baseline).
+
+    With ``message`` (the default) it is wrapped by :class:`~assistant.answer.message.MessageAsker`,
+    which splits helpdesk e-mails and memos into their questions; a plain question passes through."""
     if pipeline == "naive":
         from assistant.answer.naive import NaiveAssistant
 
@@ -199,5 +202,11 @@ def build_assistant(settings: Settings, pipeline: str = "default") -> Asker:
     if llm_configured:  # opt-in generative answers, checked by the grounding guard
         from assistant.answer.llm import LLMAssistant, make_chat_model
 
-        return LLMAssistant(Assistant(settings), make_chat_model(settings))
-    return Assistant(settings)
+        base: Asker = LLMAssistant(Assistant(settings), make_chat_model(settings))
+    else:
+        base = Assistant(settings)
+    if not message:
+        return base
+    from assistant.answer.message import MessageAsker
+
+    return MessageAsker(base)
