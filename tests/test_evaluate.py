@@ -253,3 +253,44 @@ def test_accept_phrase_counts_a_rejected_false_premise_as_correct():
     assert check_correct(item, "旭市の事業は一覧にありません。", abstained=False)[0]
     assert not check_correct(item, "旭市の事業は2件です。", abstained=False)[0]
     assert check_correct(item, "資料に記載がありません。", abstained=True)[0]
+
+
+# ------------------------------------------------------------------ parts of helpdesk messages
+
+def _msg_answer(*abstained: bool) -> Answer:
+    parts = [{"label": f"({i + 1})", "text": f"質問{i + 1}", "answer": "x", "abstained": a, "route": "records",
+              "citations": []} for i, a in enumerate(abstained)]
+    return Answer("q", "x", abstained=all(abstained), meta={"parts": parts, "message": True})
+
+
+def test_part_level_figures_overall_and_per_category(sources):
+    from assistant.evaluate.report import render_markdown
+
+    cases = [
+        (item(id="m1", category="multi_part"), _msg_answer(False, False, True)),
+        (item(id="m2", category="multi_part"), _msg_answer(False, False)),
+        (item(id="e1", category="email"), _msg_answer(True)),
+        (item(id="p1", category="email"), Answer("q", "x")),  # a plain question: no parts
+    ]
+    rs = [evaluate_answer(it, a, 1.0, sources) for it, a in cases]
+    assert [p["abstained"] for p in rs[0].parts] == [False, False, True] and rs[3].parts == []
+    p = summarize(rs)["parts"]
+    assert (p["n_items"], p["n_multi_part"], p["asked"], p["answered"]) == (3, 2, 6, 4)
+    assert p["answered_rate"] == pytest.approx(4 / 6, abs=1e-4)
+    assert p["all_parts_answered"] == pytest.approx(1 / 3, abs=1e-4)
+    assert p["by_category"]["multi_part"]["answered"] == 4 and p["by_category"]["multi_part"]["asked"] == 5
+    assert p["by_category"]["email"] == {"n_items": 1, "n_multi_part": 0, "asked": 1, "answered": 0,
+                                         "answered_rate": 0.0, "all_parts_answered": 0.0}
+    md = render_markdown({"pipelines": {"default": {"summary": summarize(rs), "items": []}}})
+    assert "## Parts of helpdesk messages" in md
+    assert "| multi_part | 0.800 (4/5 parts, 2 msgs) |" in md
+    assert "**0.667 (4/6 parts, 3 msgs)**" in md
+
+
+def test_no_parts_section_without_messages(sources):
+    from assistant.evaluate.report import render_markdown
+
+    rs = [evaluate_answer(item(id="a"), Answer("q", "x"), 1.0, sources)]
+    s = summarize(rs)
+    assert s["parts"]["asked"] == 0 and s["parts"]["answered_rate"] is None
+    assert "Parts of helpdesk messages" not in render_markdown({"pipelines": {"default": {"summary": s, "items": []}}})

@@ -252,6 +252,13 @@ class ItemResult:
     declared_numbers: list[str] = field(default_factory=list)
     retrieval_rank: int | None = None  # None: not measured; 0: gold not retrieved
     error: str | None = None
+    #: Per question of a multi-part message (the answer's ``meta["parts"]``): label, text,
+    #: abstained, route. Empty for a plain question.
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def parts_answered(self) -> int:
+        return sum(not p.get("abstained") for p in self.parts)
 
     @property
     def citations_ok(self) -> bool:
@@ -331,6 +338,7 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
     cats: dict[str, list[ItemResult]] = defaultdict(list)
     for r in results:
         cats[r.category].append(r)
+    summary["parts"] = summarize_parts(results)
     summary["by_category"] = {
         cat: {
             "n": len(rs),
@@ -345,3 +353,30 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
         for cat, rs in sorted(cats.items())
     }
     return summary
+
+
+def _parts_figures(results: Sequence[ItemResult]) -> dict[str, Any]:
+    with_parts = [r for r in results if r.parts]
+    asked = sum(len(r.parts) for r in with_parts)
+    answered = sum(r.parts_answered for r in with_parts)
+    return {
+        "n_items": len(with_parts),
+        "n_multi_part": sum(len(r.parts) > 1 for r in with_parts),
+        "asked": asked,
+        "answered": answered,
+        "answered_rate": _ratio(answered, asked),
+        # Messages whose every part is answered (an answer covering only ① is visible here).
+        "all_parts_answered": _ratio(sum(r.parts_answered == len(r.parts) for r in with_parts), len(with_parts)),
+    }
+
+
+def summarize_parts(results: Sequence[ItemResult]) -> dict[str, Any]:
+    """Part-level figures over the items answered as multi-part messages (``meta["parts"]``):
+    parts answered (not abstained) / parts asked, overall and per category."""
+    out = _parts_figures(results)
+    cats: dict[str, list[ItemResult]] = defaultdict(list)
+    for r in results:
+        if r.parts:
+            cats[r.category].append(r)
+    out["by_category"] = {cat: _parts_figures(rs) for cat, rs in sorted(cats.items())}
+    return out

@@ -115,6 +115,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     totals = [f"**{_fmt(sums[n]['accuracy'])}** ({sums[n]['correct']}/{sums[n]['n']})" for n in names]
     out.append(f"| **all** | {sums[names[0]]['n'] if names else 0} | " + " | ".join(totals) + " |")
 
+    out += _render_parts(names, sums)
+
     out += ["", "## Latency by route", "", "| Pipeline | Route | n | p50 ms | p95 ms |",
             "|---|---|---:|---:|---:|"]
     for n in names:
@@ -147,6 +149,30 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _parts_cell(p: dict[str, Any] | None) -> str:
+    if not p or not p.get("asked"):
+        return "–"
+    return f"{_fmt(p['answered_rate'])} ({p['answered']}/{p['asked']} parts, {p['n_items']} msgs)"
+
+
+def _render_parts(names: list[str], sums: dict[str, dict[str, Any]]) -> list[str]:
+    """Parts answered / parts asked for items answered as messages (meta["parts"])."""
+    parts = {n: sums[n].get("parts") or {} for n in names}
+    if not any(p.get("asked") for p in parts.values()):
+        return []
+    out = ["", "## Parts of helpdesk messages", "",
+           "A part counts as answered when it is not abstained; items whose answer lists its parts only.", "",
+           "| Category | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    cats = sorted({c for p in parts.values() for c in (p.get("by_category") or {})})
+    for cat in cats:
+        out.append(f"| {_cell(cat)} | " + " | ".join(
+            _parts_cell((parts[n].get("by_category") or {}).get(cat)) for n in names) + " |")
+    out.append("| **all** | " + " | ".join(f"**{_parts_cell(parts[n])}**" for n in names) + " |")
+    out.append("| messages with every part answered | " + " | ".join(
+        f"{_fmt(parts[n].get('all_parts_answered'))}" for n in names) + " |")
+    return out
+
+
 def _render_item(i: dict[str, Any]) -> list[str]:
     mark = "✗ wrong" if not i["correct"] else "⚠ correct, with problems"
     lines = [f"### {_cell(i['id'])} · {_cell(i['category'])} · {mark}", ""]
@@ -162,6 +188,10 @@ def _render_item(i: dict[str, Any]) -> list[str]:
         lines.append(f"- Expected: {_cell('; '.join(exp) or '(any non-abstained answer)')}")
     status = "abstained" if i["abstained"] else "answered"
     lines.append(f"- Answer ({status}, route `{i['route']}`, {i['latency_ms']:.0f} ms): {_cell(i['answer'])}")
+    if i.get("parts"):
+        lines.append("- Parts: " + "; ".join(
+            f"{_cell(p.get('label') or '—')} {'abstained' if p.get('abstained') else 'answered'}"
+            f" ({_cell(p.get('text', ''))})" for p in i["parts"]))
     for c in i["citations"]:
         ok = "✓" if c["valid"] else f"✗ {c['reason']}"
         lines.append(f"  - cite `{_cell(c['source'])}` › {_cell(c['locator'])}: “{_cell(c['quote'])}” {ok}")

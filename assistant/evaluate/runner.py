@@ -57,6 +57,9 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
     retrieved = (answer.meta or {}).get("retrieved")
     if item.gold_sources and retrieved is not None:
         rank = gold_rank(item.gold_sources, retrieved_pairs(retrieved))
+    parts = [{"label": str(p.get("label", "")), "text": str(p.get("text", "")),
+              "abstained": bool(p.get("abstained")), "route": str(p.get("route", ""))}
+             for p in (answer.meta or {}).get("parts") or [] if isinstance(p, dict)]
     return ItemResult(
         id=item.id, category=item.category, question=item.question, history=list(item.history),
         answerable=item.answerable, expected=list(item.expected), any_of=[list(g) for g in item.any_of],
@@ -64,6 +67,7 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
         route=answer.route, latency_ms=round(latency_ms, 2), correct=correct, reasons=reasons,
         citations=citations, numbers=numbers, ungrounded=grounding.ungrounded,
         derived_numbers=grounding.derived, declared_numbers=grounding.declared, retrieval_rank=rank, error=error,
+        parts=parts,
     )
 
 
