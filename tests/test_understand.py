@@ -258,3 +258,18 @@ def test_prefecture_applicant_kind(engine):
 def test_a_year_outside_the_table_says_which_years_it_has(engine):
     res = engine.run(engine.parse("R7年度に採択された事業は？"))
     assert res.status == "abstain" and "R4" in res.text
+
+
+def test_change_between_years_answers_the_asked_direction(engine):
+    sel = {(s.program_id, s.fiscal_year): s.count for s in engine.records.selections}
+    down = [p.program_name for p in engine.records.programs
+            if (p.program_id, 2020) in sel and (p.program_id, 2021) in sel
+            and sel[(p.program_id, 2021)] < sel[(p.program_id, 2020)]]
+    res = engine.run(engine.parse("R2→R3で選定数が減ったのはどの事業？"))
+    head = res.text.splitlines()[0]
+    assert "減った" in head and all(n in head for n in down)
+
+
+def test_kind_suffix_of_a_name_is_not_a_kind_filter(engine):
+    q = engine.parse("あきた県の事業の技術は？")
+    assert q.prefectures == ["秋田県"] and q.municipality_kind is None

@@ -31,7 +31,7 @@ class ProgramAlgebra:
         if "budget" in q.attributes:  # budgets: a sum here; superlatives and lookups in tables_answer
             return self._budget_sum(progs) if q.op_sum and len(progs) >= 2 else None
         if not q.programs and q.years and re.search(r"どの事業|どれ|which program", q.text) \
-                and not (q.order or q.ordinal or q.op_sum):
+                and not (q.order or q.ordinal or q.op_sum or q.op_diff):
             return self._programs_in_years(q, sels=list(self.records.selections))
         if "contact" in q.attributes and q.same and len(progs) >= 2:
             return self._same_domain(progs)
@@ -108,8 +108,10 @@ class ProgramAlgebra:
             return RecordResult("abstain", "")
         head = ""
         if len(lines) > 1:
-            head = (f"{year_label(y0)}から{year_label(y1)}にかけて選定数が増えたのは"
-                    f"{'、'.join(ups) or 'ありません'}です。\n")
+            down = "減" in q.text and "増" not in q.text  # 「減ったのは？」: the decreases are asked
+            picked, word = (downs, "減った") if down else (ups, "増えた")
+            head = (f"{year_label(y0)}から{year_label(y1)}にかけて選定数が{word}のは"
+                    f"{'、'.join(picked) or 'ありません'}です。\n")
         return RecordResult("answer", head + "\n".join(lines), rows=rows)
 
     def _program_best_year(self, p: Program, sels: list[ProgramSelection], q: RecordQuery) -> RecordResult:

@@ -125,7 +125,7 @@ class RecordQuery:
                     or self.support_ends is not None or self.unknown_places)
 
 
-_RANGE_SEP = re.compile(r"^\s*(~|-|から|to|–)\s*$")
+_RANGE_SEP = re.compile(r"^\s*(~|-|から|to|–|→|⇒|->|〜)\s*$")
 
 
 def _year_refs(text: str) -> list[YearRef]:
@@ -308,7 +308,10 @@ def _operators(q: RecordQuery, raw: str) -> None:
     q.other = ops.has_op(raw, "other")
     # 「逆に一番少ないのは」: an explicit direction wins; 逆に alone reverses the previous turn.
     q.reverse = ops.has_op(raw, "reverse") and q.order is None
-    q.municipality_kind = ops.municipality_kind(raw)
+    masked = raw
+    for surface in sorted(q.surfaces, key=len, reverse=True):  # 「あきた県の事業」: 県 of a name
+        masked = masked.replace(surface, "、")
+    q.municipality_kind = ops.municipality_kind(masked)
     q.op_sum = ops.has_op(raw, "sum")
     q.op_diff = ops.has_op(raw, "difference")
     q.numbers = [int(n) for n in NUMBER_REF.findall(raw)]
