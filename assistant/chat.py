@@ -7,6 +7,7 @@ from the conversation when the new turn is elliptical (「そのうち自動運�
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from assistant.records.engine import RecordsEngine
@@ -33,7 +34,18 @@ def is_followup(q: RecordQuery) -> bool:
 def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
     """Fill the slots the current turn leaves empty from the context turn."""
     q = replace(current, attributes=set(current.attributes))
+    # A named project or a table row number is a new subject: the earlier turn's set filters
+    # (年度, 技術, 地域…) do not apply to it (「令和4年度の事業は？」 then 「小松市の事業の技術は？」).
+    new_subject = bool(current.municipalities or current.numbers)
+    narrowing = bool(re.search(r"そのうち|その中|このうち|この中|うち|among them|of those", current.text))
     for name in _SLOTS:
+        if new_subject and name in ("years", "technologies", "excluded_technologies", "prefectures"):
+            continue
+        if name == "technologies" and narrowing and current.technologies and ctx.technologies:
+            # 「ドローンの事業は？」→「その中でAIも使ってるのは？」: both, not the new one alone.
+            q.technologies = list(dict.fromkeys([*ctx.technologies, *current.technologies]))
+            q.carried.add(name)
+            continue
         # A slot the new turn asks for is not carried (「…R4は何件？」 then 「一番少なかったのは何年度？」).
         if name == "years" and "year" in current.attributes:
             continue
@@ -41,12 +53,15 @@ def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
         if (current.group, name) in {("region", "prefectures"), ("prefecture", "prefectures"), ("year", "years"),
                                      ("technology", "technologies")}:
             continue
-        if not getattr(q, name):
+        if not getattr(q, name) and getattr(ctx, name):
             setattr(q, name, list(getattr(ctx, name)))
+            q.carried.add(name)
     # A new organisation or place replaces the old one of the same kind, not both.
     if current.programs:
         q.programs = list(current.programs)
     for flag in ("mlit_flag", "support_ends", "event_kind", "order", "group", "municipality_kind"):
+        if new_subject and flag in ("mlit_flag", "support_ends", "municipality_kind", "order", "group"):
+            continue
         if getattr(q, flag) is None:
             setattr(q, flag, getattr(ctx, flag))
     q.regions = current.regions or ([] if current.group in ("region", "prefecture") else list(ctx.regions))

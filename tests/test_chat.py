@@ -48,3 +48,18 @@ def test_new_attribute_is_not_overridden(engine):
 def test_independent_question_ignores_history(engine):
     q, text = resolve(engine, "盛岡市の採択年度と活用技術は？", ["総務省のR3の選定数は？"])
     assert q.programs == [] and text == "盛岡市の採択年度と活用技術は？"
+
+
+def test_a_named_project_does_not_inherit_the_earlier_years():
+    from assistant.chat import resolve
+    from assistant.config import get_settings
+    from assistant.records.engine import RecordsEngine
+    from assistant.records.load import load_records
+
+    engine = RecordsEngine(load_records(get_settings().records_path))
+    q, _ = resolve(engine, "塩尻市の事業の技術は？", ["R2年度に採択された事業は？"])
+    assert q.municipalities == ["塩尻市"] and not q.years
+    q, _ = resolve(engine, "その中でAIも使ってるのは？", ["ロボットを使ってる事業は？"])
+    assert set(q.technologies) == {"ロボット", "AI"}
+    q, _ = resolve(engine, "2030年度は？", ["光ファイバのKPIは？"])
+    assert q.kpi_ids and "kpi_ids" in q.carried

@@ -133,6 +133,13 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
         if q.unknown_places and not (q.municipalities or q.prefectures) and q.domain != "projects":
             # An attribute of a place the records do not know (札幌市の予算): not in the documents.
             return RecordResult("abstain", "", filters=["自治体: " + "、".join(q.unknown_places)])
+        if q.municipalities and not q.programs and q.attributes & {"budget", "contact"} \
+                and q.domain in ("projects", "programs"):
+            # 「宇陀市の事業の予算は？」「そこのメアドは？」: the documents give these per program, not per project.
+            what = "予算" if "budget" in q.attributes else "問合せ先"
+            return RecordResult("abstain", f"{'、'.join(q.municipalities)}の事業の{what}は資料にありません"
+                                f"（資料にあるのは各府省の事業ごとの{what}です）。", rows=self.records.programs[:1],
+                                filters=[f"自治体: {'、'.join(q.municipalities)}"])
         if q.domain == "events":
             return self._events(q)
         if q.domain == "kpis":
@@ -164,9 +171,6 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
                 listed = "、".join(f"{p.entry}の主な活用技術（{p.technologies_as_written}）" for p in rows)
                 return RecordResult("abstain", f"支援対象事業一覧には{listed}が載っていますが、具体的な使い道や"
                                     "取組の内容は書かれていません。", rows=rows)
-        if q.domain == "projects" and q.municipalities and q.attributes & {"budget", "contact"}:
-            # 「宇陀市の事業の予算は？」: the project table has no such column; the documents do not say.
-            return RecordResult("abstain", "", filters=[f"自治体: {'、'.join(q.municipalities)}"])
         if q.domain == "projects" and (q.intent or q.has_project_filters or q.years or q.group or q.order):
             return self._projects(q)
         return None

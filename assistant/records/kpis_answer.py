@@ -213,7 +213,8 @@ class KpiAnswers:
         words = _words(q.text)
         terms = set(_terms(q.text))
         spec.names = list(dict.fromkeys(by_id[i].name for i in q.kpi_ids if i in by_id))
-        if not (terms - idx.counters) & set().union(*(idx.name_terms.get(n, frozenset()) for n in spec.names)):
+        if "kpi_ids" not in q.carried and not (terms - idx.counters) & set().union(
+                *(idx.name_terms.get(n, frozenset()) for n in spec.names)):
             spec.names = []  # named only by words that ask (割合, 率) or count (地域数): no KPI is meant
         # Without a name from the parser: a word only one KPI name has (委員, 光ファイバ, モデル).
         named = spec.names or list(dict.fromkeys(idx.unique[t] for t in terms if t in idx.unique))

@@ -49,7 +49,7 @@ class ProgramAlgebra:
             return self._earliest_start(progs, sels)
         if len(progs) > 1 and (q.order in ("max", "min") or q.ordinal):
             return self._rank(progs, sels, q)
-        if len(progs) > 1 and (q.op_sum or q.intent in ("count", "total")):
+        if len(progs) > 1 and (q.op_sum or (q.intent in ("count", "total") and self._all_programs_named(q.text))):
             return self._sum(progs, sels, q)
         return None
 

@@ -115,7 +115,8 @@ class RecordQuery:
     spellings: list[tuple[str, str]] = field(default_factory=list)  # (as typed, canonical) of names read by reading
     lang: str = "ja"  # en: an English question, answered in English (quotes stay Japanese)
     numbers: list[int] = field(default_factory=list)  # 「No.33」: rows of the project table by number
-    excluded_municipalities: list[str] = field(default_factory=list)  # 「もう1つは？」: not the one before
+    excluded_municipalities: list[str] = field(default_factory=list)
+    carried: set[str] = field(default_factory=set)  # slots a follow-up took from the earlier turn  # 「もう1つは？」: not the one before
 
     @property
     def has_project_filters(self) -> bool:

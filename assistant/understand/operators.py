@@ -67,7 +67,7 @@ def group_by(text: str) -> str | None:
             if re.search(rf"{re.escape(n)}(ブロック)?(別|ごと|毎|単位)|\bby {re.escape(n)}|どの{re.escape(n)}|which {re.escape(n)}",
                          low):
                 return key
-    if has_op(text, "max") or has_op(text, "min") or split_superlative(text):
+    if has_op(text, "max") or has_op(text, "min") or split_superlative(text) or ordinal(text):
         for key, nouns in GROUP_NOUNS.items():
             for n in nouns:
                 if re.search(rf"(多い|少ない|多かった|少なかった|トップ|最多|最少)(のは|は)?(どの|どこの)?{re.escape(n)}", low):
