@@ -97,6 +97,8 @@ def page(served):
 def _draft_for(page, base, mail: str, city: str) -> str:
     """Send ``mail`` in a new conversation, click 「返信文を作成」, return the draft's text."""
     page.locator("#new-conversation").click()
+    # the reset also empties the question box: wait for it before typing
+    page.wait_for_function("() => !document.querySelector(\"#chatbot [data-testid='bot']\")")
     n = len(base.calls)
     page.locator("#question textarea").fill(mail)
     page.locator("#send").click()

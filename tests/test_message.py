@@ -144,3 +144,30 @@ def test_signature_block_gives_the_sender(find):
     assert m.kinds() == [GREETING, QUESTION, INTRO]
     assert m.sender.municipality == "塩尻市"
     assert m.questions[0].text.startswith("長野県塩尻市の採択年度")
+
+
+def test_place_then_name_is_a_self_introduction(find):
+    m = analyze("いつもお世話になっております。長野県塩尻市の佐藤です。\n当市の事業について、次の2点をご教示ください。\n"
+                "①採択年度\n②主な活用技術\n以上、よろしくお願い申し上げます。", find)
+    assert m.sender.municipality == "塩尻市"
+    assert m.kinds()[:3] == [GREETING, INTRO, TOPIC]
+    assert [q.label for q in m.questions] == ["①", "②"]
+    assert [q.text for q in m.questions] == ["長野県塩尻市の事業について、採択年度", "長野県塩尻市の事業について、主な活用技術"]
+
+
+@pytest.mark.parametrize("sentence", ["宮崎県延岡市の田中です。", "三重県いなべ市 鈴木と申します。"])
+def test_place_intro_variants(find, sentence):
+    m = analyze(sentence + "弊市の事業の採択年度を教えてください。", find)
+    assert m.sender is not None and m.questions[0].uses_sender
+
+
+@pytest.mark.parametrize("sentence", ["対象は延岡市の事業です。", "延岡市の事業は自動運転を使う取組と承知しているところです。"])
+def test_a_statement_about_a_place_is_not_an_introduction(find, sentence):
+    m = analyze(sentence + "採択年度を教えてください。", find)
+    assert INTRO not in m.kinds()
+
+
+@pytest.mark.parametrize("lead", ["次の2点をご教示ください。", "以下の3点についてお伺いします。", "2点、確認させてください。"])
+def test_count_lead_ins_are_topics(find, lead):
+    m = analyze(f"福山市の事業について、{lead}\n1. 採択年度\n2. 主な活用技術", find)
+    assert [q.text for q in m.questions] == ["福山市の事業について、採択年度", "福山市の事業について、主な活用技術"]

@@ -265,7 +265,29 @@ def _is_topic(s: str, cues: Cues) -> bool:
         return False
     if any(t.endswith(c) for c in cues["topic_end"]):
         return True
-    return bool(re.search(r"[0-9０-９一二三四五]+(点|つ)(教えて|確認|質問|お伺い|ご教示|お尋ね)", t))
+    # 「2点教えてください」「次の2点をご教示ください」「以下の3点についてお伺いします」
+    return bool(re.search(r"[0-9０-９一二三四五]+(点|つ)(を|について|、)?(教えて|確認|質問|お伺い|伺い|ご教示|お尋ね|お聞き)", t))
+
+
+def _is_place_intro(s: str, cues: Cues, find_places: Callable[[str], list[Any]] | None) -> bool:
+    """「長野県塩尻市の佐藤です。」: a short sentence that starts with a place and names the writer."""
+    if find_places is None:
+        return False
+    t = _core(s)
+    end = next((e for e in cues["intro_end"] if t.endswith(e)), "")
+    if not end or _is_question(s, cues, False):
+        return False
+    head = t[: -len(end)]
+    if len(head) > 30:
+        return False
+    places = [x for x in find_places(_norm(head))
+              if getattr(x, "kind", "") in ("municipality", "prefecture", "place")]
+    if not places or getattr(places[0], "start", 0) > 0:
+        return False
+    last = max(getattr(x, "end", 0) for x in places)
+    rest = _norm(head)[last:]
+    # what follows the place: 「の」 and a short name (no verb, no further clause)
+    return bool(re.fullmatch(r"[(（※）)]*(の|[ 　])\S{1,8}", rest))
 
 
 def _topic_prefix(s: str) -> str:
@@ -411,7 +433,7 @@ def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
         s = p.text
         if not s or not re.search(r"\w", s):
             continue  # empty, or a separator line (「--」「＊＊＊」)
-        if p.kind == INTRO or _is_intro(s, cues):
+        if p.kind == INTRO or _is_intro(s, cues) or _is_place_intro(s, cues, find_places):
             kind = INTRO
         elif _only_politeness(s, cues):
             kind = GREETING
