@@ -18,7 +18,7 @@ def test_real_records_load_with_expected_sizes():
     assert rs.problems == []
     sizes = {attr: len(getattr(rs, attr)) for attr in TABLES}
     assert sizes == {"projects": 45, "programs": 5, "selections": 23, "kpis": 25,
-                     "support_ended": 9, "events": 3, "facts": 5}
+                     "support_ended": 9, "events": 3, "facts": 7}
     p3 = next(p for p in rs.projects if p.no == 3)
     assert (p3.prefecture, p3.municipalities, p3.selection_fy) == ("岩手県", ["盛岡市"], 2022)
     tochigi = next(p for p in rs.projects if p.entry == "栃木県")

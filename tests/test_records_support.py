@@ -59,3 +59,11 @@ def test_who_may_apply_states_the_applicants_and_the_listed_examples(engine):
     res = ask(engine, "都道府県でも申請できますか？")
     alone = [p.entry for p in engine.records.projects if p.prefecture_is_applicant and not p.municipalities]
     assert "地方公共団体" in res.text and all(e in res.text for e in alone)
+
+
+@pytest.mark.parametrize("text, fact_id", [("支援対象事業一覧はいつ時点のもの？", "projects-as-of"),
+                                           ("(※)の印ってなに？", "flag-meaning")])
+def test_notes_about_the_table_itself(engine, text, fact_id):
+    res = ask(engine, text)
+    fact = next(f for f in engine.records.facts if f.fact_id == fact_id)
+    assert fact.unit in res.text and res.rows == [fact]

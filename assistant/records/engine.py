@@ -108,8 +108,10 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
             extra_region = ("地方", "ブロック", "地域", "エリア", "region", "regions")
         else:
             extra_region = ()
-        if NOT_RECORDS.search(question):
+        if NOT_RECORDS.search(question) and self._table_note(q) is None:
             return [NOT_RECORDS.search(question).group(0)]
+        if self._table_note(q) is not None:
+            return []
         extra = (("申請", "応募") if q.applicant else ()) + extra_region
         domain = q.domain
         if domain == "programs" and q.attributes & {"budget", "contact", "selections"}:
@@ -153,6 +155,9 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
                 or (q.programs and (q.order or q.ordinal)) or self._all_programs_named(q.text)
                 or self._years_only_in_selections(q)):
             q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
+        note = self._table_note(q)  # 「一覧は何時点？」「(※)ってどういう意味？」
+        if note is not None:
+            return note
         if CAN_APPLY.search(q.text.casefold()):  # 「県でも応募できる？」: who may apply, whatever the table
             special = self._support(q, [])
             if special is not None:

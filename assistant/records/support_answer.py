@@ -78,6 +78,19 @@ class SupportAnswers:
                                 numbers=[str(int(before.value))])
         return None
 
+    def _table_note(self, q: RecordQuery) -> RecordResult | None:
+        """Notes the document gives about the project table itself: as of when, what (※) means."""
+        text = q.text
+        if re.search(r"何時点|いつ時点|いつの時点|いつ現在|as of when", text) and re.search(r"一覧|表|事業|list|table", text):
+            fact = self._fact("projects-as-of")
+            if fact:
+                return RecordResult("answer", f"支援対象事業一覧は「{fact.unit}」のものです。", rows=[fact])
+        if q.mlit_flag is not None and re.search(r"意味|とは|何(の|を)?(印|マーク|記号)?(です)?か?[?？]?$|なに|what does|mean", text):
+            fact = self._fact("flag-meaning")
+            if fact:
+                return RecordResult("answer", f"(※)は、{fact.unit}です。", rows=[fact])
+        return None
+
     def _who_may_apply(self, text: str) -> RecordResult | None:
         """The stated applicants, and the listed projects whose applicant is of the asked kind."""
         fact = self._fact("applicants")
