@@ -273,3 +273,9 @@ def test_change_between_years_answers_the_asked_direction(engine):
 def test_kind_suffix_of_a_name_is_not_a_kind_filter(engine):
     q = engine.parse("あきた県の事業の技術は？")
     assert q.prefectures == ["秋田県"] and q.municipality_kind is None
+
+
+def test_premise_about_which_program_does_something(engine):
+    holder = next(p for p in engine.records.programs if "インフラの管理" in p.summary)
+    res = engine.run(engine.parse("インフラの管理を高度化する取組を支援するのは経産の事業だよね？".replace("経産", "経済産業省")))
+    assert res is not None and res.text.startswith("いいえ") and holder.program_name in res.text

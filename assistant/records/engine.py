@@ -16,7 +16,7 @@ from assistant.records.events_answer import EventAnswers
 from assistant.records.kpis_answer import KpiAnswers
 from assistant.records.load import RecordSet
 from assistant.records.match import kpi_name_tokens, match_kpis, match_programs, unknown_ministries
-from assistant.records.programs_algebra import ProgramAlgebra
+from assistant.records.programs_algebra import CONFIRM, ProgramAlgebra
 from assistant.records.projects_answer import ProjectAnswers
 from assistant.records.query import NUMBER_REF, RecordQuery, parse_question
 from assistant.records.result import RecordResult
@@ -114,7 +114,7 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
             return []
         extra = (("申請", "応募") if q.applicant else ()) + extra_region
         domain = q.domain
-        if domain == "programs" and q.attributes & {"budget", "contact", "selections"}:
+        if domain == "programs" and (q.attributes & {"budget", "contact", "selections"} or CONFIRM.search(q.text)):
             domain = "programs+description"
         from assistant.understand.operators import operator_cues
 

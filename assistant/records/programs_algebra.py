@@ -18,6 +18,10 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
+#: A confirmation (「…だよね？」「…でしたっけ」): the premise is checked, and corrected when wrong.
+CONFIRM = re.compile(r"(だ|です|でした|だった)?よね|っけ|でしょうか|ではない|じゃない|right\?|isn't it")
+
+
 class ProgramAlgebra:
     """Mixin of :class:`RecordsEngine` for operators over programs and program_selections."""
 
@@ -33,6 +37,8 @@ class ProgramAlgebra:
         if not q.programs and q.years and re.search(r"どの事業|どれ|which program", q.text) \
                 and not (q.order or q.ordinal or q.op_sum or q.op_diff):
             return self._programs_in_years(q, sels=list(self.records.selections))
+        if q.programs and CONFIRM.search(q.text) and (fix := self._which_program_does(q)) is not None:
+            return fix
         if "contact" in q.attributes and q.same and len(progs) >= 2:
             return self._same_domain(progs)
         sels = [s for s in self.records.selections if s.program_id in {p.program_id for p in progs}]
@@ -136,6 +142,39 @@ class ProgramAlgebra:
                            for p, v in sorted(first.items(), key=lambda kv: kv[1]) if p not in top)
         return RecordResult("answer", f"選定数の記載が最も早い年度からあるのは{names}で、{year_label(y)}からです。"
                             f"（ほか: {others}）", rows=rows)
+
+    def _which_program_does(self, q: RecordQuery) -> RecordResult | None:
+        """「都市OSの整備に補助が出るのって国交の事業だよね？」: the program whose description holds the
+        question's own words, against the program the question names."""
+        from assistant.tokenize import content_terms
+
+        named = {pid for pid in q.programs}
+        org = " ".join(f"{p.ministry} {p.bureau} {p.program_name}" for p in self.records.programs)
+        words = [w for w in dict.fromkeys(content_terms(q.text)) if w not in content_terms(org) and len(w) > 1]
+        texts = {p.program_id: f"{p.summary} {p.main_support}".casefold() for p in self.records.programs}
+        holders = {w: [pid for pid, t in texts.items() if w.casefold() in t] for w in words}
+        score: dict[str, float] = {}
+        for pids in holders.values():
+            for pid in pids:
+                score[pid] = score.get(pid, 0) + 1 / len(pids)  # a word only one program has counts most
+        if not score:
+            return None
+        best = max(score, key=score.get)
+        if score[best] < 1:
+            return None
+        p = self.program_by_id[best]
+        low = q.text.casefold()
+        which = "、".join(q.text[low.find(w.casefold()):low.find(w.casefold()) + len(w)] if w.casefold() in low else w
+                          for w, pids in holders.items() if best in pids)
+        if best in named:
+            if len(named) > 1:
+                return None
+            return RecordResult("answer", f"はい、資料では「{which}」は{p.ministry}の{p.program_name}に書かれています。"
+                                f"概要: {p.summary} 主な支援対象: {p.main_support}", rows=[p])
+        others = "、".join(f"{self.program_by_id[i].program_name}（{self.program_by_id[i].ministry}）" for i in named)
+        return RecordResult("answer", f"いいえ、資料では「{which}」が書かれているのは{p.ministry}の{p.program_name}です"
+                            f"（{others}ではありません）。概要: {p.summary} 主な支援対象: {p.main_support}",
+                            rows=[p, *[self.program_by_id[i] for i in named]])
 
     def _programs_in_years(self, q: RecordQuery, sels: list[ProgramSelection]) -> RecordResult:
         """「H29に選定があるのはどの事業？」: the programs with selections in those years."""
