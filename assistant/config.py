@@ -46,7 +46,9 @@ class Settings(BaseSettings):
 
     # Answering
     abstain_threshold: float = 0.35
-    max_question_chars: int = 2000
+    # A pasted e-mail with its quoted thread: eval/messages/long-quoted-mail.txt (one reply, two nested
+    # quotes) is 2,375 characters; 6,000 leaves room for about five quoted rounds (see eval/BENCHMARKS.md).
+    max_question_chars: int = 6000
 
     # Optional LLM (OpenAI-compatible); unset = deterministic answerer.
     llm_base_url: str | None = None

@@ -20,6 +20,9 @@ from assistant.config import Settings
 from assistant.types import Answer, Citation
 from assistant.understand.message import Message, Sender, analyze
 
+#: The line that says quoted earlier mail was left aside (the reply draft words it its own way).
+QUOTED_NOTE = "（引用された過去のメールの内容には回答していません。）"
+
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
@@ -89,6 +92,9 @@ class MessageAsker:
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         t0 = time.perf_counter()
         history = list(history or [])
+        limit = getattr(getattr(self.base, "settings", None), "max_question_chars", None)
+        if isinstance(limit, int) and len(question.strip()) > limit:
+            return self.base.ask(question, history)  # the base refuses it whole, with a clear message
         try:
             msg = self.analyze(question, history)
         except Exception:  # noqa: BLE001 - analysis must never cost the plain answer
@@ -152,7 +158,7 @@ def combine(question: str, msg: Message, answers: list[Answer], sender_known: bo
         parts.append({"label": label, "text": q.text, "answer": a.text, "abstained": a.abstained,
                       "route": a.route, "citations": idx})
     if msg.quoted:
-        lines.append("（引用された過去のメールの内容には回答していません。）")
+        lines.append(QUOTED_NOTE)
     abstained = all(a.abstained for a in answers)
     routes = {a.route for a in answers}
     route = routes.pop() if len(routes) == 1 else "message"

@@ -46,6 +46,10 @@ def render_reply(answer: Answer, date_of: Callable[[str], str] | None = None) ->
     """The reply e-mail as plain text. ``date_of(source)`` gives a document's date, if known."""
     lines = [addressee(answer), "", "お世話になっております。", "お問い合わせの件につきまして、資料に基づき下記のとおりご回答いたします。", ""]
     body = answer.text.strip()
+    if answer.meta.get("quoted_left_aside"):
+        from assistant.answer.message import QUOTED_NOTE
+
+        body = "\n".join(ln for ln in body.splitlines() if ln.strip() != QUOTED_NOTE)  # said below
     if answer.abstained and not answer.meta.get("parts"):
         lines.append("お問い合わせの内容は、手元の資料には記載がございませんでした。")
         lines.append("")

@@ -290,11 +290,16 @@ def _is_place_intro(s: str, cues: Cues, find_places: Callable[[str], list[Any]] 
     return bool(re.fullmatch(r"[(（※）)]*(の|[ 　])\S{1,8}", rest))
 
 
+#: A lead-in that only counts the questions (「恐れ入りますが以下の2点について」): no topic of its own.
+_COUNT_LEAD = re.compile(r"^(?:恐れ入りますが|恐縮ですが|お手数ですが)?(?:以下|次|下記)?の?[0-9０-９一二三四五]+(?:点|つ)(?:の件)?について$")
+
+
 def _topic_prefix(s: str) -> str:
     t = _core(s)
     m = re.search(r"^(.*?について)", t)
     if m:
-        return m.group(1)
+        last = re.split(r"[、，,]", m.group(1))[-1].strip()
+        return "" if _COUNT_LEAD.match(last) else m.group(1)
     m = re.search(r"^(.*?)の件", t)
     if m:
         return m.group(1) + "について"
@@ -388,6 +393,10 @@ def sender_of(text: str, find_places: Callable[[str], list[Any]] | None) -> Send
             unknown = value
     if not (pref or muni or unknown):
         return None
+    if muni:
+        # A listed municipality is the sender; a further "place" is a misread of the office or the
+        # name after it (「デジタル推進課の中村」 read as a place).
+        unknown = ""
     return Sender(text.strip(), pref, muni, unknown)
 
 
