@@ -137,7 +137,8 @@ class ProjectAnswers:
             base = self._filter_projects(RecordQuery(text=q.text, municipalities=list(q.municipalities)))
             if base:
                 lines = [self._describe_project(p, q) for p in base]
-                return RecordResult("answer", f"いいえ、ご質問の条件（{cond}）には当たりません。\n" + "\n".join(lines),
+                lead = "No — the list does not match that. " if q.lang == "en" else ""
+                return RecordResult("answer", f"{lead}いいえ、ご質問の条件（{cond}）には当たりません。\n" + "\n".join(lines),
                                     rows=base, filters=filters)
         if not rows and lookup:  # an attribute of something the table does not hold
             return RecordResult("abstain", "", filters=filters)
@@ -242,7 +243,14 @@ class ProjectAnswers:
         flag = "。国土交通省道路局の自動運転サービス導入支援事業の対象(※)" if p.mlit_autonomous_support else (
             "。(※)国土交通省道路局の自動運転サービス導入支援事業の対象ではありません" if "flag" in q.attributes else "")
         end = "。H30年度選定のためR4年度末で支援終了" if p.support_ends_r4 else ""
-        return (f"{p.entry}（No.{p.no}）: 採択年度 {year_label(p.selection_fy)}、"
+        text = (f"{p.entry}（No.{p.no}）: 採択年度 {year_label(p.selection_fy)}、"
                 f"主な活用技術 {p.technologies_as_written}{flag}{end}。")
+        if q.lang == "en":  # an English lead; the Japanese line keeps the table's own words
+            en_flag = ("; marked (※): covered by MLIT Road Bureau's autonomous-driving support" if
+                       p.mlit_autonomous_support else "; not marked (※)" if "flag" in q.attributes else "")
+            en_end = "; support ends at the end of FY2022 (selected in FY2018)" if p.support_ends_r4 else ""
+            text = (f"{p.entry} (No.{p.no}): selected in FY{p.selection_fy} ({p.selection_year}); technologies: "
+                    f"{p.technologies_as_written}{en_flag}{en_end}.\n" + text)
+        return text
 
     # -- programs ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from assistant.records.result import RecordResult, year_label, year_ok
 from assistant.records.schema import Program, ProgramFact, Project
 
 #: The question asks until when support lasts (not whether it ends in R4).
-UNTIL_WHEN = re.compile(r"いつまで|最長|何年(?!度)|期間|どこまで|until when|how long|last until")
+UNTIL_WHEN = re.compile(r"いつまで|最長|何年(?!度)|期間|どこまで|until when|how long|last until|when\b.{0,60}\bend")
 #: Support that already ended before the latest list (「途中で終わった」「もう終わった」).
 ENDED_EARLY = re.compile(r"途中|すでに|既に|もう終わ|早期|ended early|already ended")
 #: 「県でも応募できる？」: who may apply, asked for a kind of applicant.
@@ -47,7 +47,7 @@ class SupportAnswers:
         if not re.search(r"支援|support", text):
             return None
         if q.municipalities and rows and UNTIL_WHEN.search(text):
-            return self._support_until(rows)
+            return self._support_until(rows, q.lang)
         rule = self._fact("support-years-max")
         if rule and q.years and not q.municipalities and len(q.years) == 1 and q.years[0].bound == "eq" \
                 and UNTIL_WHEN.search(text) and not q.support_ends:
@@ -112,7 +112,7 @@ class SupportAnswers:
                        if rows else ""))
         return RecordResult("answer", text_out, rows=[fact, *rows], numbers=[str(len(rows))])
 
-    def _support_until(self, rows: list[Project]) -> RecordResult | None:
+    def _support_until(self, rows: list[Project], q_lang: str = "ja") -> RecordResult | None:
         rule = self._fact("support-years-max")
         if rule is None:
             return None
@@ -120,6 +120,9 @@ class SupportAnswers:
         lines = []
         for p in rows:
             end = p.selection_fy + years - 1
+            if q_lang == "en":
+                lines.append(f"{p.entry} (No.{p.no}) was selected in FY{p.selection_fy}; support lasts at most "
+                             f"{years} years, so until the end of FY{end} (March {end + 1}).")
             lines.append(f"{p.entry}（No.{p.no}）は{year_label(p.selection_fy)}の選定です。支援期間は最長{years}年の"
                          f"ため、支援は最長で{fiscal_end(end)}までです（{p.selection_year}〜{western_to_era(end)}の"
                          f"{years}年度）。")
