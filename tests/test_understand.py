@@ -279,3 +279,11 @@ def test_premise_about_which_program_does_something(engine):
     holder = next(p for p in engine.records.programs if "インフラの管理" in p.summary)
     res = engine.run(engine.parse("インフラの管理を高度化する取組を支援するのは経産の事業だよね？".replace("経産", "経済産業省")))
     assert res is not None and res.text.startswith("いいえ") and holder.program_name in res.text
+
+
+@pytest.mark.parametrize("text, want", [("二〇二一年度に", "2021年度に"), ("十五事業", "15事業"), ("令和三年度", "令和3年度"),
+                                        ("統一", "統一")])
+def test_kanji_numerals_before_counters(text, want):
+    from assistant.understand.rewrite import kanji_numerals
+
+    assert kanji_numerals(text) == want

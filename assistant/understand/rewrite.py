@@ -34,6 +34,25 @@ def initials(parts: list[str], suffixes: str = "省府庁局") -> str:
     return "".join(p[0] for p in core) if len(core) > 1 else ""
 
 
+_DIGIT = dict(zip("〇一二三四五六七八九", "0123456789", strict=True))
+#: Kanji numerals before a counter or a year (二〇二二年度, 十二事業, 令和五年度): written as digits.
+_KANJI_NUMBER = re.compile(r"([〇一二三四五六七八九十百]+)(?=年|事業|件|名|人|月|日|か所|箇所|団体|自治体|番目)")
+
+
+def kanji_numerals(text: str) -> str:
+    """二〇二二年度 → 2022年度, 十二事業 → 12事業, 令和五年度 → 令和5年度 (formal written Japanese)."""
+    from assistant.normalize import kanji_number
+
+    def repl(m: re.Match[str]) -> str:
+        k = m.group(1)
+        if "十" not in k and "百" not in k:
+            return "".join(_DIGIT[c] for c in k)  # positional: 二〇二二
+        n = kanji_number(k)
+        return str(n) if n is not None else k
+
+    return _KANJI_NUMBER.sub(repl, text)
+
+
 class Rewriter:
     """Expands short forms in a question. ``known(word)`` tells whether the documents or records
     use a word; ``split(name)`` gives a name's parts (Sudachi, short units)."""
@@ -55,6 +74,7 @@ class Rewriter:
             if self.pairs else None
 
     def rewrite(self, text: str) -> str:
+        text = kanji_numerals(text)
         if self._re is None:
             return text
 
