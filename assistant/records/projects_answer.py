@@ -245,6 +245,11 @@ class ProjectAnswers:
         end = "。H30年度選定のためR4年度末で支援終了" if p.support_ends_r4 else ""
         text = (f"{p.entry}（No.{p.no}）: 採択年度 {year_label(p.selection_fy)}、"
                 f"主な活用技術 {p.technologies_as_written}{flag}{end}。")
+        asked = q.attributes & {"year", "technologies", "flag"}
+        if asked == {"year"}:  # one field asked: that field first, the row after it
+            text = f"{p.entry}（No.{p.no}）の採択年度は{year_label(p.selection_fy)}です（主な活用技術 {p.technologies_as_written}{flag}{end}）。"
+        elif asked == {"technologies"}:
+            text = f"{p.entry}（No.{p.no}）の主な活用技術は{p.technologies_as_written}です（採択年度 {year_label(p.selection_fy)}{flag}{end}）。"
         if q.lang == "en":  # an English lead; the Japanese line keeps the table's own words
             en_flag = ("; marked (※): covered by MLIT Road Bureau's autonomous-driving support" if
                        p.mlit_autonomous_support else "; not marked (※)" if "flag" in q.attributes else "")
