@@ -171,3 +171,10 @@ def test_a_statement_about_a_place_is_not_an_introduction(find, sentence):
 def test_count_lead_ins_are_topics(find, lead):
     m = analyze(f"福山市の事業について、{lead}\n1. 採択年度\n2. 主な活用技術", find)
     assert [q.text for q in m.questions] == ["福山市の事業について、採択年度", "福山市の事業について、主な活用技術"]
+
+
+def test_a_bare_alternative_belongs_to_the_question_before_it():
+    from assistant.understand.message import analyze
+
+    msg = analyze("アンケートの集計は市町村ごと？都道府県ごと？")
+    assert len(msg.questions) == 1 and "都道府県ごと" in msg.questions[0].text

@@ -412,6 +412,28 @@ def _standalone(text: str, own: str, find_places: Callable[[str], list[Any]] | N
     return any(getattr(t, "kind", "") in ("municipality", "prefecture", "place") for t in find_places(_norm(text)))
 
 
+def _predicate_less(s: str) -> bool:
+    """「事業単位？」「市町村だけ？」: a short noun phrase asked with no verb, adjective or copula."""
+    from assistant.tokenize import morphemes
+
+    if len(s) > 14 or not s.rstrip().endswith(("？", "?")):
+        return False
+    return not any(pos in ("動詞", "形容詞", "助動詞") for _, _, pos in morphemes(s))
+
+
+def _join_alternatives(parts: list[Part]) -> list[Part]:
+    """「自治体単位？事業単位？」: an unnumbered bare alternative after a question belongs to it."""
+    out: list[Part] = []
+    for p in parts:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.kind == QUESTION and p.kind == QUESTION and not p.label and not prev.label
+                and _predicate_less(p.text)):
+            out[-1] = Part(prev.text + p.text, QUESTION, prev.label)
+            continue
+        out.append(p)
+    return out
+
+
 def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
             history: Sequence[str] = (), cues: Cues | None = None,
             program_names: Sequence[str] = ()) -> Message:
@@ -457,6 +479,7 @@ def analyze(text: str, find_places: Callable[[str], list[Any]] | None = None,
         else:
             kind = CONTEXT
         classified.append(Part(s, kind, p.label))
+    classified = _join_alternatives(classified)
     # A sentence split at markers leaves its request tail on the last piece:
     # 「①全部で何件か、②…何件か、教えてください。」
     # The sender: the first introduction naming a place; 「先方：同上」 takes the earlier message's.
