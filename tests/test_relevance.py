@@ -137,3 +137,9 @@ def test_questions_asking_for_several_things(question, several):
     from assistant.answer.relevance import asks_for_several
 
     assert asks_for_several(pos_morphemes(question)) is several
+
+
+def test_words_about_how_a_figure_is_counted_are_not_a_topic():
+    # 「集計は何単位？」 asks on what basis a figure is counted: the figure's own words carry the topic.
+    words = content("アンケートの集計は団体単位ですか")
+    assert "集計" not in words and "単位" not in words and "アンケート" in words
