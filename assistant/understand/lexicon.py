@@ -39,8 +39,9 @@ class Lexicon:
         self._region_surfaces = sorted(surfaces.items(), key=lambda kv: -len(kv[0]))
 
     def find(self, text: str) -> list[Term]:
-        terms = [t for t in self.vocab.find(text) if t.kind != "place"]
-        unknown = [t for t in self.vocab.find(text) if t.kind == "place"]
+        found = self.vocab.find(text)
+        terms = [t for t in found if t.kind != "place"]
+        unknown = [t for t in found if t.kind == "place"]
         taken = [False] * len(text)
         for t in terms:
             for i in range(t.start, t.end):
