@@ -287,3 +287,15 @@ def test_kanji_numerals_before_counters(text, want):
     from assistant.understand.rewrite import kanji_numerals
 
     assert kanji_numerals(text) == want
+
+
+def test_kana_name_shared_by_a_city_and_its_prefecture_follows_its_suffix(engine):
+    assert ("municipality", "岐阜市") in found(engine, "ぎふ市の技術")
+    assert ("prefecture", "岐阜県") in found(engine, "ぎふ県の事業")
+
+
+def test_both_named_projects_checked_together(engine):
+    a, b = [p for p in engine.records.projects if p.municipalities][:2]
+    both = a.mlit_autonomous_support and b.mlit_autonomous_support
+    res = engine.run(engine.parse(f"{a.municipalities[0]}と{b.municipalities[0]}、どっちも(※)付き？"))
+    assert res.text.startswith("はい" if both else "いいえ")

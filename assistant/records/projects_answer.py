@@ -125,7 +125,7 @@ class ProjectAnswers:
             # 「大阪市の事業ってH30採択だっけ？」: nothing about it in the documents — say so, and why.
             return RecordResult("abstain", text if "事業" in q.text else "", rows=self.records.projects[:1],
                                 filters=[f"自治体: {place}"])
-        if lookup and q.municipalities and q.mlit_flag is not None:
+        if lookup and q.municipalities and q.mlit_flag is not None and not q.set_all:
             q = replace(q, mlit_flag=None)  # 「いなべ市は(※)の対象？」: describe the row, flag or not
         rows = self._filter_projects(q)
         cond = "、".join(filters) if filters else "条件なし（全事業）"

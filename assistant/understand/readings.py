@@ -152,6 +152,9 @@ class ReadingIndex:
                 if names and short_ok and _AFTER_NAME.match(text[s + n:]):
                     end = s + n
                     if end < len(text) and text[end] in "市町村区県府都":
+                        # 「ぎふ市」 is the city, 「ぎふ県」 the prefecture (both read ぎふ).
+                        want = "municipality" if text[end] in "市町村区" else "prefecture"
+                        names = {x for x in names if x.kind == want} or names
                         end += 1
                     found = ReadingMatch(tuple(sorted(names, key=lambda x: (x.kind, x.value))), s, end, "reading")
                     break
