@@ -46,7 +46,7 @@ def merge(current: RecordQuery, ctx: RecordQuery) -> RecordQuery:
             q.technologies = list(dict.fromkeys([*ctx.technologies, *current.technologies]))
             q.carried.add(name)
             continue
-        # A slot the new turn asks for is not carried (「…R4は何件？」 then 「一番少なかったのは何年度？」).
+        # A slot the new turn asks for is not carried (「…R2は何件？」 then 「最も多いのはどの年度？」).
         if name == "years" and "year" in current.attributes:
             continue
         # 「…地方は？」 grouped by region: the earlier region or prefecture is not carried (nor years, techs).

@@ -38,3 +38,13 @@ def fake_assistant():
 
 # The small-corpus index fixture shared by the index and reliability tests.
 from tests.index_fixtures import corpus  # noqa: E402, F401
+
+
+# The real records engine, built once: tests of question understanding and the table answers use it.
+@pytest.fixture(scope="session")
+def engine():
+    from assistant.config import get_settings
+    from assistant.records.engine import RecordsEngine
+    from assistant.records.load import load_records
+
+    return RecordsEngine(load_records(get_settings().records_path))

@@ -5,15 +5,7 @@ Expected figures are computed from the records here, for entities other than the
 
 import pytest
 
-from assistant.config import get_settings
 from assistant.normalize import western_to_era
-from assistant.records.engine import RecordsEngine
-from assistant.records.load import load_records
-
-
-@pytest.fixture(scope="module")
-def engine() -> RecordsEngine:
-    return RecordsEngine(load_records(get_settings().records_path))
 
 
 def ask(engine, text):

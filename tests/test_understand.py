@@ -6,18 +6,10 @@ Names and phrasings here are deliberately other than those of the QA sets (å¬‰é‡
 
 import pytest
 
-from assistant.config import get_settings
-from assistant.records.engine import RecordsEngine
-from assistant.records.load import load_records
 from assistant.understand.operators import group_by, having_count, negated, ordinal
 from assistant.understand.readings import edit_distance
 from assistant.understand.regions import regions, standard_region_of
 from assistant.understand.rewrite import Rewriter, initials
-
-
-@pytest.fixture(scope="module")
-def engine() -> RecordsEngine:
-    return RecordsEngine(load_records(get_settings().records_path))
 
 
 def found(engine, text):

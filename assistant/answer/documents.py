@@ -72,7 +72,7 @@ class DocumentAnswerer:
         mapped = [f"{m.source}→{m.target}" for m in rw.mapped]
         missing = ex.missing_terms(q)
         require = ex.requirements(q)
-        if context and not require.types:  # 「じゃあ教育DXは？」 after 「…ってどこ？」: still a place
+        if context and not require.types:  # 「では防災の例は？」 after 「…はどこ？」: still a place
             require.types = [a for a in asked_types(context) if a.strict]
         focus = ex.focus(q)
         asked = set(focus) | (set() if require.container else set(ex.kind(q)))

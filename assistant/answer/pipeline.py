@@ -155,7 +155,7 @@ class Assistant:
             # A named program tells which column of a comparison table is meant (its ministry).
             hint = " ".join(f"{p.ministry} {p.bureau}" for p in self.engine.records.programs
                             if p.program_id in rq.programs)
-            # Names typed by reading (ふくしま県, Shijonawate) are searched in the documents' spelling.
+            # Names typed by reading (ひょうご県, Ureshino) are searched in the documents' spelling.
             for typed, canonical in sorted(rq.spellings, key=lambda sc: -len(sc[0])):
                 q, retrieval_text = q.replace(typed, canonical), retrieval_text.replace(typed, canonical)
             if rq.mlit_flag is not None:

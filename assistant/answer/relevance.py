@@ -183,7 +183,7 @@ def kind_phrase(morphs: list[Morph]) -> list[Morph]:
 
 def topic_phrase(morphs: list[Morph]) -> str:
     """Surface of the noun phrase the question is about (before its last って/は/が/を), with の-modifiers:
-    「こども家庭センターの全国展開って何年度まで？」 -> こども家庭センターの全国展開."""
+    「海底ケーブルの整備って何年度まで？」 -> 海底ケーブルの整備."""
     for i in range(len(morphs) - 1, 0, -1):
         m = morphs[i]
         if m.head == "助詞" and m.surface in ("って", "は", "が", "を", "とは", "て") and \

@@ -108,10 +108,10 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
             extra_region = ("地方", "ブロック", "地域", "エリア", "region", "regions")
         else:
             extra_region = ()
-        if NOT_RECORDS.search(question) and self._table_note(q) is None:
-            return [NOT_RECORDS.search(question).group(0)]
-        if self._table_note(q) is not None:
+        if self._table_note(q) is not None:  # 「一覧は何時点？」: a note of the table itself
             return []
+        if NOT_RECORDS.search(question):
+            return [NOT_RECORDS.search(question).group(0)]
         extra = (("申請", "応募") if q.applicant else ()) + extra_region
         domain = q.domain
         if domain == "programs" and (q.attributes & {"budget", "contact", "selections"} or CONFIRM.search(q.text)):
@@ -137,7 +137,7 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
             return RecordResult("abstain", "", filters=["自治体: " + "、".join(q.unknown_places)])
         if q.municipalities and not q.programs and q.attributes & {"budget", "contact"} \
                 and q.domain in ("projects", "programs"):
-            # 「宇陀市の事業の予算は？」「そこのメアドは？」: the documents give these per program, not per project.
+            # 「塩尻市の事業の経費は？」「そこの連絡先は？」: the documents give these per program, not per project.
             what = "予算" if "budget" in q.attributes else "問合せ先"
             return RecordResult("abstain", f"{'、'.join(q.municipalities)}の事業の{what}は資料にありません"
                                 f"（資料にあるのは各府省の事業ごとの{what}です）。", rows=self.records.programs[:1],
@@ -154,7 +154,7 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
                                                    or self._all_programs_named(q.text)))
                 or (q.programs and (q.order or q.ordinal)) or self._all_programs_named(q.text)
                 or self._years_only_in_selections(q)):
-            q = replace(q, domain="programs")  # 「5つの事業のR4選定数の合計」: the programs table
+            q = replace(q, domain="programs")  # 「各府省の5事業のR2選定数を足すと」: the programs table
         note = self._table_note(q)  # 「一覧は何時点？」「(※)ってどういう意味？」
         if note is not None:
             return note

@@ -1,7 +1,7 @@
 """Answers over the events table (events.csv: symposium and mini-symposium sessions).
 
 A small query algebra. Filters, each read from the question's text against the table's own
-columns: the kind(s) named (シンポ / ミニシンポ, several at once: 「10月のシンポと2月のミニシンポ」),
+columns: the kind(s) named (シンポ / ミニシンポ, several at once: 「秋のシンポジウムと冬のミニシンポジウム」),
 the day (1日目, 2日目, 初日, 最終日, 両日 = all), a month or a date (10月, 10月28日), a fiscal or
 calendar year, and the participant group (the groups written in ``participants_breakdown``:
 選定自治体, 民間事業者, 府省, …). Operations: the asked attributes of each session (date, weekday,

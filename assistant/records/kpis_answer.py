@@ -51,7 +51,7 @@ APPROX = r"強|弱|約|程度|超|余り|以上|少なくとも|以下|未満"
 #: Questions asking for the length of a cumulative period (2022～2026年度累計: 5年間).
 PERIOD_RE = re.compile(r"何年間|何か年|期間|how many years", re.IGNORECASE)
 _KASHO = re.compile(r"[ヶケカヵ箇]所")
-#: 「『年度』じゃなくて『年』」: a deadline spelling that the question sets aside.
+#: 「『年』ではなく『年度』で」: a deadline spelling that the question sets aside.
 _NOT_SPELLING = re.compile(r"(?<![0-9何今来昨毎前翌同本当])(年度|年)\s*[』」\"']?\s*(じゃなく|ではなく|でなく|じゃない|ではない|以外|でない)")
 _QUOTED_SPELLING = re.compile(r"[『「\"'](年度|年)[』」\"']")
 
@@ -309,7 +309,7 @@ class KpiAnswers:
         names = len({k.name for k in kpis})
         numbers: list[str] = []
         if until and len(until) == 1:
-            # 「2027年度までのKPI」: those due that year first, then the ones due earlier.
+            # 「2025年度までの目標」: those due that year first, then the ones due earlier.
             y = until[0].year
             exact = [k for k in kpis if k.deadline_fy == y]
             earlier = [k for k in kpis if k.deadline_fy is not None and k.deadline_fy < y]
@@ -356,7 +356,7 @@ class KpiAnswers:
         return RecordResult("answer", "\n".join(lines), rows=rows, numbers=numbers, filters=filt)
 
     def _kpi_sections_of(self, kpis: list[Kpi], filt: list[str]) -> RecordResult:
-        """「3D都市モデルのKPIはどのくくり？」: the section of each KPI asked about."""
+        """「光ファイバの目標はどの区分？」: the section of each KPI asked about."""
         names: dict[str, Kpi] = {}
         for k in kpis:
             names.setdefault(k.name, k)

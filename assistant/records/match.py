@@ -98,7 +98,7 @@ def match_kpis(text: str, names: dict[str, frozenset[str]], tokens: Callable[[st
     scored: list[tuple[float, str]] = []
     for kpi_id, name in names.items():
         score = len(q & name) / len(q)
-        # Or most of the KPI's own name is in a longer question (「デジタル推進委員って今からあと何人…」).
+        # Or most of the KPI's own name is in a longer question (「光ファイバの世帯カバー率って最終的に何％を…」).
         named = len(q & name) / len(name) if name else 0.0
         if score >= threshold or (named >= 0.75 and len(q & name) >= 2):
             scored.append((max(score, named), kpi_id))

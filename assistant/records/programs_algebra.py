@@ -30,7 +30,7 @@ class ProgramAlgebra:
 
     def _program_ops(self, q: RecordQuery) -> RecordResult | None:
         progs = [self.program_by_id[i] for i in q.programs if i in self.program_by_id] or list(self.records.programs)
-        if self._all_programs_named(q.text):  # 「5つの事業」「内閣府のも入れて5事業で」「all five programs」
+        if self._all_programs_named(q.text):  # 「5つの事業で」「各府省の5事業」「the five programs」
             progs = list(self.records.programs)
         if "budget" in q.attributes:  # budgets: a sum here; superlatives and lookups in tables_answer
             return self._budget_sum(progs) if q.op_sum and len(progs) >= 2 else None
@@ -144,7 +144,7 @@ class ProgramAlgebra:
                             f"（ほか: {others}）", rows=rows)
 
     def _which_program_does(self, q: RecordQuery) -> RecordResult | None:
-        """「都市OSの整備に補助が出るのって国交の事業だよね？」: the program whose description holds the
+        """「インフラ管理の高度化を支援するのは経産の事業ですよね？」: the program whose description holds the
         question's own words, against the program the question names."""
         from assistant.tokenize import content_terms
 

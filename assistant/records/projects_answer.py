@@ -106,7 +106,7 @@ class ProjectAnswers:
                 return RecordResult("abstain", "", filters=["支援年度: " + "、".join(year_label(r.year) for r in supported)])
             q = replace(q, years=[r for r in q.years if not r.supported])
         filters = self._project_filters(q)
-        # A lookup describes named projects; 「5Gを使う事業で(※)付きはある？」 is a filter, not a lookup.
+        # A lookup describes named projects; 「ロボットの事業に(※)はある？」 is a filter, not a lookup.
         lookup = q.intent == "lookup" or (q.intent is None and bool(q.attributes & {"year", "technologies"})
                                           and bool(q.municipalities or q.unknown_places
                                                    or (q.prefectures and not q.technologies))) or bool(q.numbers)
@@ -122,7 +122,7 @@ class ProjectAnswers:
             if not lookup and q.intent in ("count", "list", "total"):
                 return RecordResult("empty", text, rows=self.records.projects[:1],
                                     numbers=["0", str(len(self.records.projects))], filters=[f"自治体: {place}"])
-            # 「大阪市の事業ってH30採択だっけ？」: nothing about it in the documents — say so, and why.
+            # 「札幌市の事業はR1採択でしたか？」: nothing about it in the documents — say so, and why.
             return RecordResult("abstain", text if "事業" in q.text else "", rows=self.records.projects[:1],
                                 filters=[f"自治体: {place}"])
         if lookup and q.municipalities and q.mlit_flag is not None and not q.set_all:
@@ -133,7 +133,7 @@ class ProjectAnswers:
         if support is not None:
             return support
         if not rows and q.municipalities:
-            # A false premise about a listed project (「春日井市ってR4採択？」): say so and state the row.
+            # A false premise about a listed project (「豊橋市ってR2採択？」): say so and state the row.
             base = self._filter_projects(RecordQuery(text=q.text, municipalities=list(q.municipalities)))
             if base:
                 lines = [self._describe_project(p, q) for p in base]

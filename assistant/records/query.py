@@ -297,7 +297,7 @@ def _operators(q: RecordQuery, raw: str) -> None:
         q.order = ops.direction(raw)
     q.group = ops.group_by(raw)
     q.having = ops.having_count(raw)
-    if q.having is not None and q.group is None:  # 「事業が1件しかない都道府県」: the noun after it
+    if q.having is not None and q.group is None:  # 「事業が2件だけの県」: the noun after it
         q.group = ops.group_after(raw)
     if q.group is None:
         q.having = None

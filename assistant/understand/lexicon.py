@@ -3,7 +3,7 @@
 Layers, each only on spans the earlier ones left free: the records' own names in kanji
 (:class:`~assistant.records.vocab.Vocabulary`), regions (data file), kana readings and romaji of
 the known names (:class:`~assistant.understand.readings.ReadingIndex`), and Sudachi's place-name
-tagging for unknown kanji names (a homophone typo such as 春日居市 resolves to 春日井市 by reading;
+tagging for unknown kanji names (a homophone typo such as 陸前高多市 resolves to 陸前高田市 by reading;
 a name that matches nothing stays an unknown place, so the answer can say it is not listed).
 """
 

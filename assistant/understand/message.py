@@ -422,7 +422,7 @@ def _predicate_less(s: str) -> bool:
 
 
 def _join_alternatives(parts: list[Part]) -> list[Part]:
-    """「自治体単位？事業単位？」: an unnumbered bare alternative after a question belongs to it."""
+    """「県ごと？市町村ごと？」: an unnumbered bare alternative after a question belongs to it."""
     out: list[Part] = []
     for p in parts:
         prev = out[-1] if out else None

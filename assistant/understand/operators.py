@@ -100,7 +100,7 @@ def ordinal(text: str) -> int | None:
 
 
 def having_count(text: str) -> int | None:
-    """「事業が1件しかない都道府県」: groups with exactly N rows."""
+    """「事業が2件だけの県」: groups with exactly N rows."""
     m = re.search(r"([0-9]+)(件|事業|つ)(しか|だけ|のみ)", text)
     return int(m.group(1)) if m else None
 

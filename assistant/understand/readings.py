@@ -3,8 +3,8 @@
 Every municipality and prefecture of the records is indexed by its kana reading (Sudachi, with
 and without its suffix and prefecture, since readings of place names vary: 三郷町 is ミサト alone
 and サンゴウ after 奈良県) and by the romanization of that reading. A question's kana run
-(「のべおか市」「イナベ市」「おきなわの」), Latin word (「tsushima市」「Itako」) or unknown kanji place
-name (「春日居市」, the homophone typo of 春日井市; 「四条畷」) is matched by reading; a reading one edit
+(「うれしの市」「シオジリ市」「しずおかの」), Latin word (「ureshino市」「Shiojiri」) or unknown kanji place
+name (「陸前高多市」, a homophone typo of 陸前高田市) is matched by reading; a reading one edit
 away from exactly one known reading is a near miss that the answer names (「〜のことと解釈しました」).
 """
 
@@ -18,7 +18,7 @@ import jaconv
 
 from assistant.records.vocab import municipality_stem, prefecture_stem, romaji_key
 
-#: Readings of the suffixes 市・町・村・区・県・府・都 (stripped so 延岡市 and のべおか are one key).
+#: Readings of the suffixes 市・町・村・区・県・府・都 (stripped so 塩尻市 and しおじり are one key).
 _SUFFIX_READINGS = ("シ", "チョウ", "マチ", "ムラ", "ソン", "ク", "ケン", "フ", "ト")
 #: What may follow a place name written in kana: a suffix (kanji or kana) or a particle.
 _AFTER_NAME = re.compile(r"^(?:[市町村区県府都]|し|ちょう|まち|むら|けん|って|の|で|は|が|と|も|に|や|から|まで|$|[^ぁ-んァ-ヶー])")
@@ -137,7 +137,7 @@ class ReadingIndex:
 
     def _names_in_run(self, text: str, start: int, run_end: int, run: str) -> list[ReadingMatch]:
         """Names at the start of a kana run, and after a coordinating particle inside it
-        (「のべおかとうべ」 → のべおか, うべ). A two-kana reading needs a suffix after it, or must be
+        (「うれしのとしおじり」 → うれしの, しおじり). A two-kana reading needs a suffix after it, or must be
         the whole run (「ウベって」) or follow a coordinating particle."""
         out: list[ReadingMatch] = []
         pos, after_particle = 0, False
@@ -170,13 +170,13 @@ class ReadingIndex:
         return out
 
     def find_romaji(self, text: str, taken: list[bool]) -> list[ReadingMatch]:
-        """Latin words that spell a known reading (「tsushima市」「Itako」「Shijonawate」)."""
+        """Latin words that spell a known reading (「ureshino市」「Shiojiri」「Kawachinagano」)."""
         out: list[ReadingMatch] = []
         for m in re.finditer(r"[A-Za-zŌōŪūĀā']+", text):
             s, e = m.span()
             if any(taken[s:e]):
                 continue
-            word = re.sub(r"'s?$", "", m.group(0)).translate(str.maketrans("ŌōŪūĀā", "oouuaa"))  # Kobe's
+            word = re.sub(r"'s?$", "", m.group(0)).translate(str.maketrans("ŌōŪūĀā", "oouuaa"))  # Toyohashi's
             key = romaji_key(re.sub(r"(?i)(shi|city|town|village|ken|prefecture|cho|machi|mura)$", "", word)
                              if len(word) > 6 else word)
             names = self.by_romaji.get(key) or self.by_romaji.get(romaji_key(word))
