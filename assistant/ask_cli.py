@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from assistant.answer import Asker
 from assistant.config import Settings
+from assistant.errors import AnswerFailedError, InvalidQuestionError, UsageError
 from assistant.inputs import InputError, clean_question
 from assistant.types import Answer
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 #: What ``errors="surrogateescape"`` makes of bytes that are not UTF-8.
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+_ERROR = "エラー: "  # how _ask_one and reply_text start a message that is not an answer
 
 
 def answer_to_json(item_id: Any, answer: Answer, latency_ms: float) -> dict[str, Any]:
@@ -129,6 +131,7 @@ def reply_text(asker: Asker, message: str, date_of=None) -> str:
 
 def ask_command(settings: Settings, question: str | None = None, jsonl: bool = False,
                 reply: bool = False) -> int:
+    """Answer and return 0; a question that cannot be answered raises an ``AssistantError``."""
     from assistant.answer.pipeline import build_assistant
 
     asker = build_assistant(settings)
@@ -137,22 +140,24 @@ def ask_command(settings: Settings, question: str | None = None, jsonl: bool = F
         from assistant.answer.reply import document_date_lookup
 
         if question is None:
-            print("エラー: --reply には問い合わせの本文を指定してください。", file=sys.stderr)
-            return 2
+            raise UsageError("--reply には問い合わせの本文を指定してください。 (--reply needs the message text)")
         try:
             clean_question(question, settings.max_question_chars)
         except InputError as err:
-            print(f"エラー: {err}")
-            return 1
+            raise InvalidQuestionError(str(err)) from err
         text = reply_text(build_message_asker(settings, asker), question, document_date_lookup(settings.root))
+        if text.startswith(_ERROR):
+            raise AnswerFailedError(text.removeprefix(_ERROR))
         print(text, end="")
-        return 1 if text.startswith("エラー: ") else 0
+        return 0
     if jsonl:
         return run_jsonl(asker, _utf8_stdin(), sys.stdout, settings.max_question_chars)
     if question is not None:
         text = _ask_one(asker, question)
+        if text.startswith(_ERROR):
+            raise AnswerFailedError(text.removeprefix(_ERROR))
         print(text)
-        return 1 if text.startswith("エラー: ") else 0
+        return 0
     # Interactive: earlier turns of this session are the history.
     history: list[str] = []
     print("質問を入力してください（終了: Ctrl-D）。", file=sys.stderr)

@@ -7,10 +7,33 @@ Logs and progress go to stderr; only results go to stdout.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="未来技術社会実装事業 assistant")
+from assistant.errors import ConfigError, as_assistant_error
+
+
+class AssistantGroup(TyperGroup):
+    """The top-level command group: the one place where a command's ``AssistantError`` (or a
+    known error of an older module, see ``assistant.errors``) becomes a message on stderr and
+    the error's exit code, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            err = as_assistant_error(exc)
+            if err is None:
+                raise
+            typer.echo(err.user_message(), err=True)
+            raise typer.Exit(err.exit_code) from None
+
+
+app = typer.Typer(cls=AssistantGroup, add_completion=False, no_args_is_help=True,
+                  help="未来技術社会実装事業 assistant")
 records_app = typer.Typer(no_args_is_help=True, help="Structured records (corpus/records).")
 models_app = typer.Typer(no_args_is_help=True, help="Embedding model preparation (offline).")
 feedback_app = typer.Typer(no_args_is_help=True, help="User feedback store.")
@@ -20,9 +43,16 @@ app.add_typer(feedback_app, name="feedback")
 
 
 def _settings():
+    """The settings from ``ASSISTANT_*``; invalid values are a ``ConfigError`` (exit 2)."""
+    from pydantic import ValidationError
+
     from assistant.config import get_settings
 
-    return get_settings()
+    try:
+        return get_settings()
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, x['loc'])) or '?'}: {x['msg']}" for x in e.errors())
+        raise ConfigError(f"invalid ASSISTANT_* settings: {problems}") from e
 
 
 @records_app.command("validate")

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import Settings
+from assistant.errors import ModelMissingError
 
 MODEL_DIRNAME = "multilingual-e5-small"
 MANIFEST = "manifest.json"
@@ -522,10 +523,9 @@ def _build(settings: Settings, target: Path, log) -> PrepareResult:
 
 
 def prepare_command(settings: Settings, force: bool = False) -> int:
-    """CLI entry point: 0 on success (or already prepared), 1 with a clear message otherwise."""
+    """CLI entry point: 0 on success (or already prepared); ``ModelMissingError`` (exit 1) otherwise."""
     try:
         prepare(settings, force=force)
     except PrepareError as exc:
-        _log(f"error: {MODEL_DIRNAME} was not prepared: {exc}")
-        return 1
+        raise ModelMissingError(f"{MODEL_DIRNAME} was not prepared: {exc}") from exc
     return 0

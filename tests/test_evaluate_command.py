@@ -10,6 +10,13 @@ from typer.testing import CliRunner
 
 from assistant.answer import ABSTAIN_PHRASE
 from assistant.config import Settings, get_settings
+from assistant.errors import (
+    AssistantError,
+    GateFailedError,
+    PipelineUnavailableError,
+    QAFileInvalidError,
+    UsageError,
+)
 from assistant.evaluate import eval_command
 from assistant.types import Answer, Citation
 
@@ -67,8 +74,12 @@ def factory_for(**scripts: dict[str, Answer]):
 
 
 def run(settings, qa, **kw) -> int:
+    """The exit code: 0, or that of the ``AssistantError`` the command raised."""
     kw.setdefault("factory", factory_for(default=good_script(), naive=bad_script()))
-    return eval_command(settings, qa, progress=False, **kw)
+    try:
+        return eval_command(settings, qa, progress=False, **kw)
+    except AssistantError as e:
+        return e.exit_code
 
 
 def test_report_files_and_metrics(env, capsys):
@@ -145,6 +156,18 @@ def test_usage_errors_exit_2(env, kw):
     assert run(settings, qa, **kw) == 2
 
 
+def test_failures_are_typed_errors(env, tmp_path):
+    settings, qa = env
+    good = factory_for(default=good_script())
+    with pytest.raises(GateFailedError, match="1 gate check"):
+        eval_command(settings, qa, progress=False, factory=good, fail_under=["accuracy=1.01"])
+    assert (settings.root / "eval/reports/latest/report.json").is_file()  # written before the gate fails
+    with pytest.raises(UsageError, match="--pipeline"):
+        eval_command(settings, qa, progress=False, factory=good, pipeline="fancy")
+    with pytest.raises(QAFileInvalidError, match="not found"):
+        eval_command(settings, tmp_path / "nope.jsonl", progress=False, factory=good)
+
+
 def test_missing_or_malformed_qa_exit_2(env, tmp_path):
     settings, _ = env
     assert run(settings, tmp_path / "nope.jsonl") == 2
@@ -173,8 +196,10 @@ def test_cli_usage_error(env, monkeypatch):
     try:
         res = CliRunner().invoke(app, ["eval", str(qa), "--fail-under", "accuracy"])
         assert res.exit_code == 2
+        assert "使い方の誤り / error: --fail-under expects METRIC=VALUE" in res.output
+        assert "Traceback" not in res.output
         res = CliRunner().invoke(app, ["eval", str(settings.root / "missing.jsonl")])
-        assert res.exit_code == 2
+        assert res.exit_code == 2 and "QA file not found" in res.stderr
     finally:
         get_settings.cache_clear()
 
@@ -214,5 +239,6 @@ def test_pipeline_that_cannot_start_exits_2(env, capsys):
     def broken(s, p):
         raise RuntimeError("no index at index/; run `assistant index` first")
 
-    assert run(settings, qa, factory=broken) == 2
-    assert "assistant index" in capsys.readouterr().err
+    with pytest.raises(PipelineUnavailableError, match="assistant index") as err:
+        eval_command(settings, qa, progress=False, factory=broken)
+    assert err.value.exit_code == 2 and "回答パイプライン" in err.value.user_message()

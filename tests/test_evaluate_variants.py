@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from assistant.answer import ABSTAIN_PHRASE
 from assistant.config import Settings, get_settings
+from assistant.errors import GateFailedError, UsageError
 from assistant.evaluate import eval_command
 from assistant.evaluate.qa import QAItem
 from assistant.evaluate.variants import (
@@ -378,14 +379,15 @@ def test_eval_with_variants_writes_variants_json(env, capsys):
 def test_eval_variants_floor(env):
     settings, qa = env
     factory = lambda s, n: RuleAsker()  # noqa: E731
-    assert eval_command(settings, qa, progress=False, factory=factory, variants=True,
-                        fail_under=["variants_kept=0.99"]) == 1
+    with pytest.raises(GateFailedError):
+        eval_command(settings, qa, progress=False, factory=factory, variants=True, fail_under=["variants_kept=0.99"])
     assert eval_command(settings, qa, progress=False, factory=factory, variants=True,
                         fail_under=["variants_kept=0.5"]) == 0
     assert eval_command(settings, qa, progress=False, factory=factory, variants=True,
                         fail_under=["variants.by_kind.era.kept_rate=1.0"]) == 0
     # A variants floor without --variants is a usage error; without the flag nothing is written.
-    assert eval_command(settings, qa, progress=False, factory=factory, fail_under=["variants_kept=0.5"]) == 2
+    with pytest.raises(UsageError, match="needs --variants"):
+        eval_command(settings, qa, progress=False, factory=factory, fail_under=["variants_kept=0.5"])
     (settings.root / "eval/reports/latest/variants.json").unlink()
     assert eval_command(settings, qa, progress=False, factory=factory) == 0
     assert not (settings.root / "eval/reports/latest/variants.json").exists()

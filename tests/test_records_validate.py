@@ -84,6 +84,7 @@ def test_cli_reports_three_precise_problems(tmp_path):
           "AI;IoT;5G;クラウドコンピューティング,AI、IoT、5G、クラウドコンピューティング等,R9,")
     result = CliRunner().invoke(app, ["records", "validate", str(folder)])
     assert result.exit_code == 1
+    assert result.stderr.strip() == f"レコードに問題があります / error: 3 problem(s) in {folder}"
     lines = result.stdout.strip().splitlines()
     assert lines == [
         "projects.csv:13:municipalities: '秩夫市' does not appear in entry '埼玉県秩父市'",

@@ -1,6 +1,9 @@
 """``assistant eval``: run pipelines over a QA file, write the report, gate on regressions.
 
-Exit codes: 0 ok, 1 regression or below a threshold, 2 usage error.
+This module loads files, runs the pipelines, writes and prints; the gate's decision is
+``gate.run_gate`` (pure). Failures are raised as ``AssistantError``s: ``GateFailedError`` (exit 1)
+for a regression or a threshold not met; ``UsageError``, ``QAFileInvalidError`` and
+``PipelineUnavailableError`` (exit 2) when the run cannot start.
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from typing import Any
 
 from assistant.answer import Asker
 from assistant.config import Settings
-from assistant.evaluate.gate import (
-    Check,
-    Thresholds,
-    check_baseline,
-    check_items,
-    check_limits,
-    parse_fail_under,
+from assistant.errors import (
+    ConfigError,
+    GateFailedError,
+    PipelineUnavailableError,
+    QAFileInvalidError,
+    UsageError,
 )
+from assistant.evaluate.gate import Thresholds, parse_fail_under, run_gate
 from assistant.evaluate.metrics import ItemResult, summarize
 from assistant.evaluate.qa import QAFileError, item_hash, items_hash, load_qa
 from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
@@ -125,7 +128,8 @@ def eval_command(
     llm: bool = False,
     variants: bool = False,
 ) -> int:
-    """Evaluate, write ``report.json``/``report.md`` and return the exit code."""
+    """Evaluate, write ``report.json``/``report.md`` and return 0; a failed gate (after the report
+    is written and printed) raises ``GateFailedError``."""
     root = settings.root
     qa_path = qa_file or root / DEFAULT_QA
     try:
@@ -145,9 +149,10 @@ def eval_command(
         if baseline is not None and not write_baseline and not baseline.is_file():
             raise ValueError(f"baseline file not found: {baseline}")
         items = load_qa(qa_path)
-    except (ValueError, QAFileError) as e:
-        _err(f"error: {e}")
-        return 2
+    except QAFileError as e:
+        raise QAFileInvalidError(str(e)) from e
+    except ValueError as e:  # bad options, or a thresholds file that does not parse
+        raise UsageError(str(e)) from e
     if limit is not None:
         items = items[:limit]
 
@@ -161,8 +166,7 @@ def eval_command(
     try:
         runs, build_ms = run_pipelines(settings, items, names, keep if variants else build, progress)
     except PipelineBuildError as e:  # e.g. no index yet: nothing to evaluate
-        _err(f"error: {e}")
-        return 2
+        raise PipelineUnavailableError(str(e)) from e
     variant_report = None
     if variants:  # adds variants_kept to each summary before the gate looks at it
         from assistant.evaluate.variants_report import run_variant_pipelines
@@ -181,42 +185,18 @@ def eval_command(
         "build_ms": build_ms,
     }
 
-    # Gate: pipelines named in thresholds (or every pipeline run when none of them ran).
-    gated = [n for n in names if n in th.gate] or names
-    checks: list[Check] = []
-    for n in gated:
-        checks += check_limits(n, runs[n][0], {**th.floors, **floors_cli}, th.ceilings)
     base_path = baseline or root / DEFAULT_BASELINE
     hashes = {i.id: item_hash(i) for i in items}
     per_item = {n: {r.id: (hashes[r.id], r.correct) for r in rs} for n, (_, rs) in runs.items()}
-    note = ""
-    used_baseline: str | None = None
-    regressed: dict[str, list[str]] = {}
-    fixed: dict[str, list[str]] = {}
-    if write_baseline:
-        note = "baseline rewritten by this run"
-    elif base_path.is_file():
-        base = json.loads(base_path.read_text(encoding="utf-8"))
-        used_baseline = str(base_path)
-        same_set = base.get("qa_hash") == meta["qa_hash"]
-        if not same_set:
-            note = "baseline was made on a different QA set: compared on the unchanged items only"
-        for n in gated:
-            b = (base.get("pipelines") or {}).get(n)
-            if not b:
-                continue
-            if same_set:
-                checks += check_baseline(n, runs[n][0], b["summary"], th)
-            check, regressed[n], fixed[n] = check_items(n, per_item[n], b.get("items") or {},
-                                                        th.tolerance.get("accuracy", 0.0))
-            if check is not None and not same_set:  # same set: the summary checks cover it
-                checks.append(check)
-    else:
-        note = "no baseline file"
-    passed = all(c.ok for c in checks)
-    gate = {"baseline": used_baseline, "note": note, "passed": passed,
-            "checks": [{**c.to_dict(), "describe": c.describe()} for c in checks],
-            "regressed": regressed, "fixed": fixed}
+    base_data = None
+    if not write_baseline and base_path.is_file():
+        try:
+            base_data = json.loads(base_path.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise ConfigError(f"baseline {base_path} is not valid JSON ({e}); rewrite it with --write-baseline") from e
+    result = run_gate({n: runs[n][0] for n in names}, th, items=per_item, qa_hash=meta["qa_hash"],
+                      baseline=base_data, floors=floors_cli, rewriting_baseline=write_baseline)
+    gate = result.to_dict(str(base_path) if base_data is not None else None)
     report = build_report(meta, runs, gate)
 
     out_dir = report_dir or root / DEFAULT_REPORT_DIR
@@ -245,9 +225,10 @@ def eval_command(
         print_variants_table(variant_report)
         print(f"\nvariants: {vp}")
     print(f"\nreport: {jp} and {mp}")
-    if note:
-        _err(f"baseline: {note}")
-    for c in checks:
-        if not c.ok:
-            _err(f"FAIL {c.describe()}")
-    return 0 if passed else 1
+    if result.note:
+        _err(f"baseline: {result.note}")
+    for c in result.failures:
+        _err(f"FAIL {c.describe()}")
+    if not result.passed:
+        raise GateFailedError(f"{len(result.failures)} gate check(s) failed (report: {jp})")
+    return 0

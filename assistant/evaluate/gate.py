@@ -16,12 +16,15 @@ compared on the items both runs share unchanged (``accuracy_on_common_items``, w
 
 Metric names are keys of a run summary; dotted paths reach nested values
 (``by_category.count.accuracy``, ``latency_by_route.records.p95_ms``).
+
+``run_gate`` is the whole decision as a pure function (no files, no printing):
+run summaries + baseline + thresholds -> ``GateResult``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +168,67 @@ def check_items(pipeline: str, current: dict[str, tuple[str, bool]], base: dict[
     check = Check(pipeline, "accuracy_on_common_items", "baseline", v, limit, v >= limit - 1e-9, baseline=b,
                   note=f"({len(common)} unchanged items; {len(regressed)} regressed, {len(fixed)} fixed)")
     return check, regressed, fixed
+
+
+#: One pipeline's answers, by item id: (item hash, answered correctly).
+ItemOutcomes = dict[str, tuple[str, bool]]
+
+
+@dataclass
+class GateResult:
+    """The gate's verdict: every check made, and which unchanged items regressed or were fixed."""
+
+    passed: bool
+    checks: list[Check]
+    note: str = ""
+    regressed: dict[str, list[str]] = field(default_factory=dict)
+    fixed: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def to_dict(self, baseline: str | None = None) -> dict[str, Any]:
+        """The report's ``gate`` section; ``baseline`` is the path of the baseline compared with."""
+        return {"baseline": baseline, "note": self.note, "passed": self.passed,
+                "checks": [{**c.to_dict(), "describe": c.describe()} for c in self.checks],
+                "regressed": self.regressed, "fixed": self.fixed}
+
+
+def run_gate(summaries: dict[str, dict[str, Any]], thresholds: Thresholds, *,
+             items: dict[str, ItemOutcomes] | None = None, qa_hash: str | None = None,
+             baseline: dict[str, Any] | None = None, floors: dict[str, float] | None = None,
+             rewriting_baseline: bool = False) -> GateResult:
+    """Gate the pipelines named in ``thresholds.gate`` (all of ``summaries`` when none of them ran).
+
+    ``floors`` (from ``--fail-under``) override the thresholds' floors. With a ``baseline`` made
+    on the same QA set (``qa_hash``) the summaries are compared metric by metric; on another set
+    only the items both share unchanged are compared (``accuracy_on_common_items``).
+    ``rewriting_baseline``: this run replaces the baseline, so nothing is compared with it.
+    """
+    items = items or {}
+    gated = [n for n in summaries if n in thresholds.gate] or list(summaries)
+    all_floors = {**thresholds.floors, **(floors or {})}
+    checks: list[Check] = []
+    for n in gated:
+        checks += check_limits(n, summaries[n], all_floors, thresholds.ceilings)
+    regressed: dict[str, list[str]] = {}
+    fixed: dict[str, list[str]] = {}
+    if rewriting_baseline:
+        note = "baseline rewritten by this run"
+    elif baseline is None:
+        note = "no baseline file"
+    else:
+        same_set = baseline.get("qa_hash") == qa_hash
+        note = "" if same_set else "baseline was made on a different QA set: compared on the unchanged items only"
+        for n in gated:
+            b = (baseline.get("pipelines") or {}).get(n)
+            if not b:
+                continue
+            if same_set:
+                checks += check_baseline(n, summaries[n], b["summary"], thresholds)
+            check, regressed[n], fixed[n] = check_items(n, items.get(n, {}), b.get("items") or {},
+                                                        thresholds.tolerance.get("accuracy", 0.0))
+            if check is not None and not same_set:  # same set: the summary checks cover it
+                checks.append(check)
+    return GateResult(all(c.ok for c in checks), checks, note, regressed, fixed)

@@ -20,6 +20,13 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.config import Settings
+from assistant.errors import (
+    AssistantError,
+    IndexCorruptedError,
+    IndexMissingError,
+    ModelMissingError,
+    ServiceUnavailableError,
+)
 from assistant.index import chroma as chroma_mod
 from assistant.index import store
 from assistant.index.bm25 import BM25Index
@@ -233,8 +240,8 @@ def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = Fal
         if embedder is None:  # something to build: now the model is needed
             embedder = default_embedder(settings)
             if embedding_identity(embedder, settings) != ident:
-                raise RuntimeError("the loaded embedding model does not match its manifest; "
-                                   "run `assistant models prepare --force`")
+                raise ModelMissingError("the loaded embedding model does not match its manifest; "
+                                        "run `assistant models prepare --force`")
         mode = "incremental" if prev is not None else "full"
         if prev is not None:
             reason = "corpus changed"
@@ -409,35 +416,31 @@ def _drop_old_collections(settings: Settings, keep: set[str]) -> None:
 
 def index_command(settings: Settings, rebuild: bool = False, if_missing: bool = False,
                   embedder: Any = None) -> int:
-    """``assistant index``: progress and warnings on stderr, the summary line on stdout."""
+    """``assistant index``: progress and warnings on stderr, the summary line on stdout; 0, or an
+    ``AssistantError`` (no model or nothing to index: 1; unreadable index: 2; no Chroma server: 1)."""
     if if_missing and not rebuild:
         try:
             v = store.current_version(settings.index_path)
         except store.IndexCorrupted as e:
-            log(f"error: {e}")
-            return 2
+            raise IndexCorruptedError(str(e)) from e
         if v is not None:
             log(f"index exists ({v}); skipping (--if-missing)")
             return 0
-    try:
-        from assistant.embeddings import ModelNotPreparedError
-    except ImportError:  # pragma: no cover - embeddings module without that error
-        ModelNotPreparedError = RuntimeError  # noqa: N806
+    from assistant.embeddings import ModelNotPreparedError
+
     try:
         report = build_index(settings, embedder, rebuild=rebuild)
     except ModelNotPreparedError as e:  # the message says what to run
-        log(f"error: {e}")
-        return 1
+        raise ModelMissingError(str(e)) from e
     except store.IndexMissing as e:
-        log(f"error: {e}")
-        return 1
+        raise IndexMissingError(str(e)) from e
     except store.IndexCorrupted as e:
-        log(f"error: {e}")
-        return 2
+        raise IndexCorruptedError(str(e)) from e
+    except AssistantError:
+        raise
     except Exception as e:
         if settings.chroma_url and "connect" in f"{type(e).__name__} {e}".lower():
-            log(f"error: cannot reach the Chroma server at {settings.chroma_url} ({e})")
-            return 1
+            raise ServiceUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url} ({e})") from e
         raise
     print(report.summary(), flush=True)
     return 0

@@ -12,7 +12,6 @@ projects flagged as ending. At most one problem is reported per cell.
 from __future__ import annotations
 
 import re
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from assistant.errors import RecordsInvalidError
 from assistant.normalize import find_years, match_key, nfkc, parse_fiscal_year, western_to_era
 from assistant.records.load import TABLES, Problem, RecordSet, read_records
 from assistant.records.schema import (
@@ -403,12 +403,12 @@ def validate_records(directory: Path, root: Path) -> ValidationReport:
 
 
 def validate_command(directory: Path, settings) -> int:
-    """CLI: print ``OK: …`` (exit 0) or one ``file:line:column: message`` line per problem (exit 1)."""
+    """CLI: print ``OK: …`` and return 0, or print one ``file:line:column: message`` line per
+    problem and raise ``RecordsInvalidError`` (exit 1)."""
     report = validate_records(Path(directory), settings.root)
     if report.ok:
         print(f"OK: {report.summary()}")
         return 0
     for p in report.problems:
         print(p)
-    print(f"{len(report.problems)} problem(s) in {directory}", file=sys.stderr)
-    return 1
+    raise RecordsInvalidError(f"{len(report.problems)} problem(s) in {directory}")
