@@ -134,7 +134,7 @@ def ask_command(settings: Settings, question: str | None = None, jsonl: bool = F
     """Answer and return 0; a question that cannot be answered raises an ``AssistantError``."""
     from assistant.answer.pipeline import build_assistant
 
-    asker = build_assistant(settings)
+    asker = build_assistant(settings, settings.pipeline)
     if reply:
         from assistant.answer.message import build_message_asker
         from assistant.answer.reply import document_date_lookup

@@ -6,6 +6,7 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,7 +51,11 @@ class Settings(BaseSettings):
     # quotes) is 2,375 characters; 6,000 leaves room for about five quoted rounds (see eval/BENCHMARKS.md).
     max_question_chars: int = 6000
 
-    # Optional LLM (OpenAI-compatible); unset = deterministic answerer.
+    # Which answerer the app and ``assistant ask`` build: ``default`` is always the deterministic one;
+    # ``llm`` (generative, behind the grounding guard) needs the ``llm_*`` settings below.
+    pipeline: Literal["default", "llm", "naive"] = "default"
+
+    # Optional LLM (OpenAI-compatible), used only by ``pipeline="llm"`` (or ``assistant eval --llm``).
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None

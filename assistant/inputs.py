@@ -3,12 +3,20 @@
 A question is cleaned (control, format, bidi, private-use characters and lone surrogates removed),
 then refused when blank or longer than ``max_chars`` — always with a Japanese message, never an
 exception the user would see as a stack trace.
+
+The text is cleaned once, by the outermost :class:`~assistant.protocols.Asker` (or by the UI, which
+shows the refusal at once): the result is a :class:`Question`, and the layers below pass it on
+without cleaning it again (:func:`clean_question` only re-checks its length and blankness).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.types import Answer
 
 MSG_BLANK = "質問を入力してください。"
 MSG_TOO_LONG = "質問が長すぎます（{n:,}文字）。{limit:,}文字以内で入力してください。"
@@ -42,6 +50,15 @@ class InputError(ValueError):
         self.code = code
 
 
+class Question(str):
+    """Text already cleaned by :func:`clean_question` or :func:`clean_history`: not cleaned again.
+
+    Text derived from it by string methods is a plain ``str`` again; mark derived text with
+    ``Question(...)`` only when it holds nothing but characters of the cleaned text."""
+
+    __slots__ = ()
+
+
 def strip_controls(text: str) -> str:
     """Remove invisible/control characters; tabs and carriage returns become spaces, newlines stay."""
     text = _SPACES.sub(" ", text)
@@ -49,9 +66,11 @@ def strip_controls(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", text)
 
 
-def clean_question(text: object, max_chars: int) -> str:
-    """The question ready for the assistant, or :class:`InputError` with a Japanese message."""
-    cleaned = strip_controls("" if text is None else str(text)).strip()
+def clean_question(text: object, max_chars: int) -> Question:
+    """The question ready for the assistant, or :class:`InputError` with a Japanese message.
+
+    A :class:`Question` is not cleaned again, only checked (blank, ``max_chars``)."""
+    cleaned = text if isinstance(text, Question) else Question(strip_controls("" if text is None else str(text)).strip())
     if not cleaned:
         raise InputError(MSG_BLANK, "empty")
     if len(cleaned) > max_chars:
@@ -59,10 +78,19 @@ def clean_question(text: object, max_chars: int) -> str:
     return cleaned
 
 
-def clean_history(history: Iterable[object] | None, max_chars: int | None = None) -> list[str]:
+def clean_history(history: Iterable[object] | None, max_chars: int | None = None) -> list[Question]:
     """Earlier user turns, cleaned and cut to ``max_chars`` (None: not cut); blanks and
-    non-strings dropped, only the latest :data:`MAX_HISTORY_TURNS` kept."""
+    non-strings dropped, only the latest :data:`MAX_HISTORY_TURNS` kept. Turns that are
+    :class:`Question` already are only cut."""
     if history is None or isinstance(history, (str, bytes)):
         return []
-    out = [strip_controls(h).strip()[:max_chars] for h in history if isinstance(h, str)]
+    out = [Question((h if isinstance(h, Question) else strip_controls(h).strip())[:max_chars])
+           for h in history if isinstance(h, str)]
     return [h for h in out if h][-MAX_HISTORY_TURNS:]
+
+
+def refusal(question: str, err: InputError) -> Answer:
+    """The answer to a refused question: its Japanese message, route ``error``, ``meta["error"]`` its code."""
+    from assistant.types import Answer
+
+    return Answer(question, str(err), route="error", meta={"error": err.code})

@@ -133,14 +133,6 @@ def test_cleaner_limits_and_history():
     assert clean_history(["\x00", "あ" * 50, "前の\u202e質問"], 10) == ["あ" * 10, "前の質問"]
 
 
-def test_llm_prompt_gets_the_cleaned_text():
-    from assistant.answer.llm import chain_inputs
-
-    inputs = chain_inputs("\u202e令和4年度の\x00選定数は？\U000e0041", ["\x1b[31m前の質問\u200b"] * 30, [])
-    assert inputs["question"] == "令和4年度の選定数は？"
-    assert inputs["history"].count("- [31m前の質問\n") == MAX_HISTORY_TURNS
-
-
 # -- Assistant.ask ----------------------------------------------------------------------------------
 def test_corpus_through_assistant(fake_assistant, store):
     assert len(CORPUS) >= 290

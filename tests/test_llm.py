@@ -260,17 +260,31 @@ def test_low_coverage_abstention_can_be_rescued_when_enabled(base):
     assert on.ask("予算の規模は？").abstained  # an ungrounded rescue stays an abstention
 
 
-def test_build_assistant_wraps_when_configured_and_hides_the_key(tmp_path):
+def test_build_assistant_llm_only_when_asked_and_hides_the_key(tmp_path, monkeypatch):
     from assistant.answer.llm import make_chat_model
+    from assistant.answer.message import MessageAsker
     from assistant.answer.pipeline import build_assistant
 
     s = Settings(root=tmp_path, llm_base_url="http://127.0.0.1:9/v1", llm_model="tiny", llm_api_key="sk-secret-123")
-    asker = build_assistant(s, message=False)
+    # "default" is the deterministic answerer even with the LLM configured
+    assert type(build_assistant(s, message=False)) is Assistant
+    outer = build_assistant(s)
+    assert isinstance(outer, MessageAsker) and type(outer.base) is Assistant
+    asker = build_assistant(s, "llm", message=False)
     assert isinstance(asker, LLMAssistant) and isinstance(asker.base, Assistant)
-    assert isinstance(build_assistant(Settings(root=tmp_path), message=False), Assistant)
-    assert isinstance(build_assistant(Settings(root=tmp_path)).base, Assistant)  # wrapped for messages
-    with pytest.raises(ValueError):
+    assert isinstance(build_assistant(s, "llm").base, LLMAssistant)  # wrapped for messages
+    assert isinstance(build_assistant(Settings(root=tmp_path)).base, Assistant)
+    with pytest.raises(ValueError, match="ASSISTANT_LLM_BASE_URL"):
         build_assistant(Settings(root=tmp_path), pipeline="llm")
+    with pytest.raises(ValueError, match="unknown pipeline"):
+        build_assistant(s, pipeline="gpt")
+    # an explicit setting asks for it: ASSISTANT_PIPELINE=llm
+    monkeypatch.setenv("ASSISTANT_PIPELINE", "llm")
+    from_env = Settings(root=tmp_path, llm_base_url="http://127.0.0.1:9/v1", llm_model="tiny")
+    assert from_env.pipeline == "llm" and isinstance(build_assistant(from_env, from_env.pipeline).base, LLMAssistant)
+    monkeypatch.setenv("ASSISTANT_PIPELINE", "gpt")
+    with pytest.raises(ValueError):
+        Settings(root=tmp_path)
     model = make_chat_model(s)
     assert "sk-secret-123" not in repr(model) and "sk-secret-123" not in str(model.model_dump())
     assert model.temperature == 0 and model.model_name == "tiny"

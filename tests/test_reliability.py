@@ -188,7 +188,7 @@ def test_secrets_never_reach_logs_or_output(tmp_path, caplog, capsys):
     s = Settings(llm_base_url=f"http://127.0.0.1:{dead}/v1", llm_model="m", llm_api_key=KEY,
                  auth=f"staff:{PASSWORD}", port=port, feedback_url=f"sqlite:///{tmp_path / 'fb.sqlite3'}")
     seen = [repr(s), str(s), s.model_dump_json(), s.config_hash()]
-    asker = pipeline.build_assistant(s, message=False)
+    asker = pipeline.build_assistant(s, "llm", message=False)
     assert isinstance(asker, LLMAssistant)
     asker.base = pipeline.Assistant(get_settings(), retriever=OverlapRetriever())
     ans = asker.ask("地域実装協議会は支援終了後も継続できますか？")  # documents route: the LLM is called, fails

@@ -1,20 +1,14 @@
 """Answering: router, records engine answers, extractive answers, abstention, naive baseline.
 
-Every answerer implements :class:`Asker`; build one with
-``assistant.answer.pipeline.build_assistant(settings, pipeline="default" | "naive")``.
+Every answerer implements :class:`Asker` (:mod:`assistant.protocols`); build one with
+``assistant.answer.pipeline.build_assistant(settings, pipeline="default" | "llm" | "naive")``.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from assistant.protocols import Asker
 
-from assistant.types import Answer
+__all__ = ["ABSTAIN_PHRASE", "Asker"]
 
 #: The fixed phrase of an abstention (qa-format: the assistant says the documents lack it).
 ABSTAIN_PHRASE = "資料に記載がありません"
-
-
-class Asker(Protocol):
-    def ask(self, question: str, history: list[str] | None = None) -> Answer:
-        """Answer ``question`` given earlier user turns (oldest first)."""
-        ...

@@ -51,7 +51,7 @@ from assistant.answer.guard import (
     redact_injections,
 )
 from assistant.config import Settings
-from assistant.inputs import clean_history, strip_controls
+from assistant.inputs import MAX_HISTORY_TURNS
 from assistant.types import Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -124,9 +124,8 @@ def format_evidence(evidence: Iterable[Evidence]) -> str:
 
 
 def chain_inputs(question: str, history: Sequence[str] | None, evidence: Sequence[Evidence]) -> dict[str, str]:
-    """The prompt's variables; the user's text cleaned as at every entry (no controls, no bidi)."""
-    question = strip_controls(question).strip()
-    history = clean_history(history)
+    """The prompt's variables; ``question`` and ``history`` come cleaned by the outermost Asker."""
+    history = list(history or [])[-MAX_HISTORY_TURNS:]
     hist = ""
     if history:
         hist = "これまでの質問（古い順）:\n" + "\n".join(f"- {h}" for h in history) + "\n\n"

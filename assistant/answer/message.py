@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.answer import ABSTAIN_PHRASE, Asker
 from assistant.config import Settings
+from assistant.inputs import InputError, Question, clean_history, clean_question, refusal
 from assistant.types import Answer, Citation
 from assistant.understand.message import Message, Sender, analyze
 
@@ -24,6 +25,13 @@ from assistant.understand.message import Message, Sender, analyze
 QUOTED_NOTE = "（引用された過去のメールの内容には回答していません。）"
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def _max_chars(base: Asker) -> int:
+    """The base's limit when it has settings (``Assistant``), else the setting's default."""
+    settings = getattr(base, "settings", None)
+    return settings.max_question_chars if isinstance(settings, Settings) else Settings.model_fields[
+        "max_question_chars"].default
 
 
 def _label(i: int, given: str) -> str:
@@ -35,14 +43,18 @@ def _label(i: int, given: str) -> str:
 class MessageAsker:
     """An :class:`~assistant.answer.Asker` for helpdesk messages around ``base``.
 
+    It is the outermost answerer: the message and its history are cleaned here, once
+    (:func:`~assistant.inputs.clean_question`, ``max_chars``: default the setting's default), and
+    ``base`` gets each question as an already cleaned :class:`~assistant.inputs.Question`.
     ``find_places`` (the records lexicon) and ``known`` (is a place in the records) default to the
     base's records engine when it has one (``base.engine``)."""
 
     def __init__(self, base: Asker, find_places: Callable[[str], list[Any]] | None = None,
-                 known: Callable[[Sender], bool] | None = None) -> None:
+                 known: Callable[[Sender], bool] | None = None, max_chars: int | None = None) -> None:
         self.base = base
         self._find = find_places
         self._known = known
+        self.max_chars = max_chars if max_chars is not None else _max_chars(base)
 
     # -- the records the sender is checked against -------------------------------------------------
     def _engine(self):
@@ -77,9 +89,7 @@ class MessageAsker:
         return any(p.prefecture == sender.prefecture for p in projects)
 
     def warm_up(self) -> None:
-        warm = getattr(self.base, "warm_up", None)
-        if warm is not None:
-            warm()
+        self.base.warm_up()
 
     def program_names(self) -> list[str]:
         engine = self._engine()
@@ -91,10 +101,11 @@ class MessageAsker:
     # -- answering ---------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         t0 = time.perf_counter()
-        history = list(history or [])
-        limit = getattr(getattr(self.base, "settings", None), "max_question_chars", None)
-        if isinstance(limit, int) and len(question.strip()) > limit:
-            return self.base.ask(question, history)  # the base refuses it whole, with a clear message
+        try:
+            question = clean_question(question, self.max_chars)
+        except InputError as err:
+            return refusal(question, err)
+        history = list(clean_history(history, self.max_chars))
         try:
             msg = self.analyze(question, history)
         except Exception:  # noqa: BLE001 - analysis must never cost the plain answer
@@ -108,11 +119,12 @@ class MessageAsker:
                 hm = self.analyze(h, turns)
             except Exception:  # noqa: BLE001
                 hm = None
-            turns.extend([q.text for q in hm.questions] if hm is not None and not hm.plain and hm.questions else [h])
+            turns.extend([Question(q.text) for q in hm.questions] if hm is not None and not hm.plain and hm.questions
+                         else [h])
         answers: list[Answer] = []
-        for q in msg.questions:
-            earlier = [] if q.standalone else turns + [a.question for a in answers]
-            answers.append(self.base.ask(q.text, earlier))
+        for q in msg.questions:  # the parts are cut from the cleaned text: not cleaned again
+            earlier = [] if q.standalone else turns + [Question(a.question) for a in answers]
+            answers.append(self.base.ask(Question(q.text), earlier))
             answers[-1].question = q.text
         ans = combine(question, msg, answers, sender_known=self.known(msg.sender) if msg.sender else True)
         ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
@@ -180,4 +192,4 @@ def build_message_asker(settings: Settings, base: Asker | None = None) -> Messag
         from assistant.answer.pipeline import build_assistant
 
         base = build_assistant(settings, "default", message=False)
-    return base if isinstance(base, MessageAsker) else MessageAsker(base)
+    return base if isinstance(base, MessageAsker) else MessageAsker(base, max_chars=settings.max_question_chars)

@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.answer import ABSTAIN_PHRASE
 from assistant.config import Settings
 from assistant.evaluate.sources import SourceTexts
+from assistant.inputs import InputError, clean_question, refusal
 from assistant.normalize import nfkc
 from assistant.types import Answer, Citation
 
@@ -88,8 +89,16 @@ class NaiveAssistant:
                             create_collection_if_not_exists=False)
         self.sources = SourceTexts(settings.root)
 
+    def warm_up(self) -> None:
+        """Nothing left to load: the constructor opened the collection and the embedder."""
+
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        """The best chunk's first sentence; the question is cleaned (and refused) as at every entry."""
         t0 = time.perf_counter()
+        try:
+            question = clean_question(question, self.settings.max_question_chars)
+        except InputError as err:
+            return refusal(question, err)
         hits = self.store.similarity_search_with_score(question, k=self.settings.top_k)
         t1 = time.perf_counter()
         retrieved = [{"source": d.metadata.get("source", ""), "locator": d.metadata.get("locator", ""),

@@ -22,7 +22,8 @@ from assistant.answer.extractive import Extractor
 from assistant.answer.records_answer import records_answer
 from assistant.chat import resolve
 from assistant.config import Settings
-from assistant.inputs import InputError, clean_history, clean_question
+from assistant.inputs import InputError, clean_history, clean_question, refusal
+from assistant.protocols import Embedder, Retriever
 from assistant.records.engine import RecordsEngine
 from assistant.records.load import RecordSet, load_records
 from assistant.sources import SourceStore
@@ -58,8 +59,8 @@ def built_once(method: Callable[[Any], T]) -> property:
 class Assistant:
     """Deterministic, cited answerer. Pass ``records``/``retriever`` to replace the defaults."""
 
-    def __init__(self, settings: Settings, records: RecordSet | None = None, retriever=None,
-                 embedder=None) -> None:
+    def __init__(self, settings: Settings, records: RecordSet | None = None, retriever: Retriever | None = None,
+                 embedder: Embedder | None = None) -> None:
         self.settings = settings
         self._records = records
         self._retriever = retriever
@@ -73,7 +74,7 @@ class Assistant:
         return RecordsEngine(self._records or load_records(self.settings.records_path))
 
     @built_once
-    def retriever(self):
+    def retriever(self) -> Retriever:
         if self._retriever is not None:
             return self._retriever
         from assistant.retrieve import HybridRetriever
@@ -124,11 +125,12 @@ class Assistant:
 
     # -- answering -------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
+        """Answer ``question``; cleaned here unless the caller passed a :class:`~assistant.inputs.Question`."""
         t0 = time.perf_counter()
         try:
-            q = clean_question(question, self.settings.max_question_chars)
+            q: str = clean_question(question, self.settings.max_question_chars)
         except InputError as err:
-            return Answer(question, str(err), route="error", meta={"error": err.code})
+            return refusal(question, err)
         history = [self.rewriter.rewrite(h) for h in clean_history(history, self.settings.max_question_chars)]
         q = self.rewriter.rewrite(q)
         about = answer_about(q, lambda: self._about_sources(q), self.sources.text, self.sources.title)
@@ -186,27 +188,30 @@ class Assistant:
 
 
 def build_assistant(settings: Settings, pipeline: str = "default", message: bool = True) -> Asker:
-    """The answerer named by ``pipeline``: ``default`` (this module) or ``naive`` (baseline).
+    """The answerer named by ``pipeline``: ``default`` (this module, deterministic, whatever else is
+    configured), ``llm`` (generative answers over the default's evidence, behind the grounding guard:
+    needs ``ASSISTANT_LLM_BASE_URL`` and ``ASSISTANT_LLM_MODEL``) or ``naive`` (baseline).
+    The app and ``assistant ask`` pass ``settings.pipeline`` (``ASSISTANT_PIPELINE``).
 
     With ``message`` (the default) it is wrapped by :class:`~assistant.answer.message.MessageAsker`,
-    which splits helpdesk e-mails and memos into their questions; a plain question passes through."""
+    which cleans the question once and splits helpdesk e-mails and memos into their questions; a plain
+    question passes through. Without it, a bare ``llm`` answerer expects a cleaned
+    :class:`~assistant.inputs.Question`."""
     if pipeline == "naive":
         from assistant.answer.naive import NaiveAssistant
 
         return NaiveAssistant(settings)
     if pipeline not in ("default", "llm"):
         raise ValueError(f"unknown pipeline: {pipeline}")
-    llm_configured = bool(settings.llm_base_url and settings.llm_model)
-    if pipeline == "llm" and not llm_configured:
+    if pipeline == "llm" and not (settings.llm_base_url and settings.llm_model):
         raise ValueError("pipeline 'llm' needs ASSISTANT_LLM_BASE_URL and ASSISTANT_LLM_MODEL")
-    if llm_configured:  # opt-in generative answers, checked by the grounding guard
+    base: Asker = Assistant(settings)
+    if pipeline == "llm":
         from assistant.answer.llm import LLMAssistant, make_chat_model
 
-        base: Asker = LLMAssistant(Assistant(settings), make_chat_model(settings))
-    else:
-        base = Assistant(settings)
+        base = LLMAssistant(base, make_chat_model(settings))
     if not message:
         return base
     from assistant.answer.message import MessageAsker
 
-    return MessageAsker(base)
+    return MessageAsker(base, max_chars=settings.max_question_chars)

@@ -72,10 +72,8 @@ def check_bind(settings: Settings) -> tuple[str, str] | None:
 def _default_asker(settings: Settings) -> Asker:
     from assistant.answer.pipeline import build_assistant  # heavy: model + index
 
-    asker = build_assistant(settings)
-    warm_up = getattr(asker, "warm_up", None)
-    if callable(warm_up):  # load model/index now, not on (possibly concurrent) first questions
-        warm_up()
+    asker = build_assistant(settings, settings.pipeline)
+    asker.warm_up()  # load model/index now, not on (possibly concurrent) first questions
     return asker
 
 
@@ -94,6 +92,9 @@ class _UnavailableAsker:
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         raise RuntimeError("assistant unavailable (see the start-up log)")
+
+    def warm_up(self) -> None:
+        """Nothing to load."""
 
 
 def create_app(settings: Settings, asker: Asker | None = None, records: Any = None, *,
@@ -138,7 +139,7 @@ def _api_ask(asker: Asker, settings: Settings) -> None:
     """An API-only endpoint ``/ask`` (question, history) → answer dict, for scripts and load tests."""
 
     def ask(question: str, history: list[str] | None = None) -> dict:
-        try:
+        try:  # refused here with the asker's own message; ``q`` is not cleaned again below
             q = clean_question(question, settings.max_question_chars)
         except InputError as err:
             return {"error": str(err)}
