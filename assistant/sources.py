@@ -1,8 +1,8 @@
 """Cited source files for the answerer: their text (for exact-quote checks) and their titles.
 
-Reading, decoding and path checks are shared with the evaluation harness
-(:class:`assistant.evaluate.sources.SourceTexts`), so the answerer quotes exactly what the
-evaluator verifies.
+Reading, decoding and path checks live in :mod:`assistant.source_files`, below both the
+answerers and the evaluator; each keeps its own reader, so the evaluator and the verifier
+check quotes against the files, not against the answerer's cache.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.evaluate.sources import SourceTexts
+from assistant.source_files import SourceTexts
 from assistant.normalize import nfkc
 
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from assistant.claims.model import Claim, Computation
+
+#: How an answer was produced (``naive`` is the evaluation baseline, ``exception`` a crash caught
+#: by the evaluator, ``message`` a helpdesk message answered part by part).
+Route = Literal["records", "documents", "abstain", "error", "llm", "naive", "exception", "message"]
 
 
 @dataclass(frozen=True)
@@ -51,10 +57,23 @@ class Citation:
 
 @dataclass
 class Answer:
+    """An answer and everything needed to check it.
+
+    ``evidence`` are the passages retrieved for it (best first; empty on the records route),
+    ``coverage`` how much of the question the extracted passage covers (documents route),
+    ``reason`` why it abstained (``low_coverage``, ``missing_terms``, ``records`` …),
+    ``computations`` the figures the answerer computed and ``claims`` every value of ``text``
+    with what it rests on (:mod:`assistant.claims`). ``meta`` carries diagnostics only."""
+
     question: str
     text: str
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
-    route: str = "documents"  # records | documents | abstain | error | llm
+    route: Route = "documents"
     timings: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Hit] = field(default_factory=list)
+    coverage: float | None = None
+    reason: str = ""
+    computations: list[Computation] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)

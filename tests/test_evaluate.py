@@ -19,7 +19,7 @@ from assistant.evaluate.metrics import (
 )
 from assistant.evaluate.qa import GoldSource, QAFileError, QAItem, load_qa
 from assistant.evaluate.runner import evaluate_answer
-from assistant.evaluate.sources import SourceTexts
+from assistant.source_files import SourceTexts
 from assistant.types import Answer, Chunk, Citation, Hit
 
 DOC = "# 概要\n\nH30年度からR4年度までに合計53事業を選定。\n\n| 年度 | 予算 |\n|---|---|\n| R5 | 1,000団体 |\n"
@@ -226,7 +226,7 @@ def test_declared_numbers_are_listed_apart():
 
 
 def test_record_rows_and_locators_support_numbers(tmp_path):
-    from assistant.evaluate.sources import RecordRows
+    from assistant.source_files import RecordRows
 
     rec = tmp_path / "records"
     rec.mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from assistant.config import Settings
 from assistant.errors import UsageError
 from assistant.evaluate import eval_command
 from assistant.sources import SourceStore
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Chunk, Citation, Hit
 
 SRC = "corpus/documents/doc.md"
 DOC = "# 制度\n\n支援期間は選定から5年です。\n\nR4:10事業、R3:7事業。\n"
@@ -25,8 +26,8 @@ QA = [
 ]
 
 
-def retrieved(text: str) -> list[dict]:
-    return [{"source": SRC, "locator": "制度", "text": text}]
+def retrieved(text: str) -> list[Hit]:
+    return [Hit(Chunk("c", SRC, SRC, text, "制度"), 1.0)]
 
 
 class ScriptedBase:
@@ -37,16 +38,19 @@ class ScriptedBase:
         self.sources = SourceStore(settings.root)
         self.script = {
             "支援期間は？": Answer("", "支援期間は選定から5年です。", [Citation(SRC, "制度", "支援期間は選定から5年です。")],
-                               meta={"coverage": 0.9, "retrieved": retrieved("支援期間は選定から5年です。")}),
+                               coverage=0.9, evidence=retrieved("支援期間は選定から5年です。")),
             "R3の選定数は？": Answer("", "R4:10事業、R3:7事業。", [Citation(SRC, "制度", "R4:10事業、R3:7事業。")],
-                                meta={"coverage": 0.8, "retrieved": retrieved("R4:10事業、R3:7事業。")}),
+                                coverage=0.8, evidence=retrieved("R4:10事業、R3:7事業。")),
             "予算の内訳は？": Answer("", f"{ABSTAIN_PHRASE}。", abstained=True, route="abstain",
-                                meta={"reason": "missing_terms", "retrieved": retrieved("R4:10事業、R3:7事業。")}),
+                                reason="missing_terms", evidence=retrieved("R4:10事業、R3:7事業。")),
         }
 
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         a = self.script[question]
-        return Answer(question, a.text, list(a.citations), a.abstained, a.route, meta=dict(a.meta))
+        return replace(a, question=question, citations=list(a.citations), meta=dict(a.meta))
+
+    def warm_up(self) -> None:
+        pass
 
 
 def test_eval_llm_reports_guard_interventions(tmp_path: Path, capsys):
@@ -60,7 +64,8 @@ def test_eval_llm_reports_guard_interventions(tmp_path: Path, capsys):
     def factory(s: Settings, pipeline: str) -> LLMAssistant:
         built.append(pipeline)
         replies = ["支援期間は選定から5年です[S1]。", "R3は8事業です[S1]。"]  # the second is wrong
-        return LLMAssistant(ScriptedBase(s), FakeListChatModel(responses=replies))
+        base = ScriptedBase(s)
+        return LLMAssistant(base, FakeListChatModel(responses=replies), base.sources)
 
     code = eval_command(settings, qa, llm=True, factory=factory, progress=False)
     assert code == 0 and built == ["llm"]

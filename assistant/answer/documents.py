@@ -68,7 +68,6 @@ class DocumentAnswerer:
         q = rw.text
         extra = " ".join(dict.fromkeys(m.target for m in rw.mapped if m.target not in retrieval_text))
         hits = self.search(f"{retrieval_text} {extra}" if extra else retrieval_text)
-        retrieved = [{"source": h.chunk.source, "text": h.chunk.text, "locator": h.chunk.locator} for h in hits]
         mapped = [f"{m.source}→{m.target}" for m in rw.mapped]
         missing = ex.missing_terms(q)
         require = ex.requirements(q)
@@ -93,8 +92,7 @@ class DocumentAnswerer:
                             min_coverage=strict, column_hint=column_hint, require=require, aliases=aliases)
             if found.text is not None:
                 return Answer(question, found.text, found.citations, abstained=False, route="documents",
-                              meta={"coverage": round(found.coverage, 3), "retrieved": retrieved,
-                                    "mapped": mapped})
+                              evidence=list(hits), coverage=round(found.coverage, 3), meta={"mapped": mapped})
             reason = found.reason
             if reason == "low_coverage" and missing:
                 reason = "missing_terms"
@@ -102,7 +100,7 @@ class DocumentAnswerer:
             ans = self.abstain(question, retrieval_text, reason=reason, hits=hits, missing=missing,
                                unknown=rw.unknown if reason == "missing_terms" else None,
                                detail=detail, near=found.near)
-        ans.meta["retrieved"] = retrieved
+        ans.evidence = list(hits)
         ans.meta["mapped"] = mapped
         return ans
 
@@ -121,8 +119,8 @@ class DocumentAnswerer:
             text += "資料には、ご質問に直接当たる記載は見当たりませんでした。"
         if cites:
             text += "\n関連する記載: " + " / ".join(f"{clean(c.quote)}（{c.locator}）" for c in cites)
-        return Answer(question, text, cites, abstained=True, route="abstain",
-                      meta={"reason": reason, "filters": filters or [], "missing": missing or []})
+        return Answer(question, text, cites, abstained=True, route="abstain", reason=reason,
+                      meta={"filters": filters or [], "missing": missing or []})
 
     def _near_citations(self, near: list[Unit], hits: list[Hit]) -> list[Citation]:
         out: list[Citation] = []

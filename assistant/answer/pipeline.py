@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from assistant.answer import Asker
 from assistant.answer.about import answer_about
+from assistant.answer.claims import with_claims
 from assistant.answer.documents import DocumentAnswerer
 from assistant.answer.extractive import Extractor
 from assistant.answer.records_answer import records_answer
@@ -137,7 +138,7 @@ class Assistant:
         if about is not None:
             about.question = question
             about.timings["total_ms"] = (time.perf_counter() - t0) * 1000
-            return about
+            return with_claims(about)
         rq, retrieval_text = resolve(self.engine, q, history)
         context = " ".join(history) if retrieval_text != q else ""
         unexplained = self.engine.unexplained(q, rq)
@@ -168,7 +169,7 @@ class Assistant:
         ans.question = question
         ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
         ans.meta.setdefault("config_hash", self.settings.config_hash())
-        return ans
+        return with_claims(ans)
 
     def _search(self, text: str) -> list[Hit]:
         """Document passages only: record rows were already asked through the records engine."""
@@ -209,7 +210,7 @@ def build_assistant(settings: Settings, pipeline: str = "default", message: bool
     if pipeline == "llm":
         from assistant.answer.llm import LLMAssistant, make_chat_model
 
-        base = LLMAssistant(base, make_chat_model(settings))
+        base = LLMAssistant(base, make_chat_model(settings), SourceStore(settings.root))
     if not message:
         return base
     from assistant.answer.message import MessageAsker

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.evaluate.qa import GoldSource, QAItem
-from assistant.evaluate.sources import SourceTexts
 from assistant.normalize import find_years, match_key, nfkc, western_to_era
+from assistant.source_files import SourceTexts
 
 # ---------------------------------------------------------------- correctness
 
@@ -252,6 +252,14 @@ class ItemResult:
     declared_numbers: list[str] = field(default_factory=list)
     retrieval_rank: int | None = None  # None: not measured; 0: gold not retrieved
     error: str | None = None
+    #: Claims of the answer (assistant.claims) and what the verifier found: ``n_claims`` claims,
+    #: ``claims_verified`` of them without a problem, ``unclaimed`` values no claim supports and
+    #: ``claim_problems`` every problem as "kind: value (detail)".
+    n_claims: int = 0
+    claims_verified: int = 0
+    claim_kinds: dict[str, int] = field(default_factory=dict)
+    unclaimed: list[str] = field(default_factory=list)
+    claim_problems: list[str] = field(default_factory=list)
     #: Per question of a multi-part message (the answer's ``meta["parts"]``): label, text,
     #: abstained, route. Empty for a plain question.
     parts: list[dict[str, Any]] = field(default_factory=list)
@@ -276,6 +284,8 @@ class ItemResult:
             out += [f"invalid citation {c.source!r}: {c.reason}" for c in self.citations if not c.valid]
             if self.ungrounded:
                 out.append(f"numbers not in cited quotes: {', '.join(self.ungrounded)}")
+        if self.claim_problems:
+            out.append("claims: " + "; ".join(self.claim_problems[:5]))
         return out
 
 
@@ -322,6 +332,11 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
         # The same without numbers only the answerer's own "computed" declaration backs.
         "grounded_numbers_verified": _ratio(
             sum(not r.ungrounded and not r.declared_numbers for r in with_numbers), len(with_numbers)),
+        "n_claims": sum(r.n_claims for r in results),
+        "claims_verified": _ratio(sum(r.claims_verified for r in results), sum(r.n_claims for r in results)),
+        "claim_kinds": dict(sorted(sum((Counter(r.claim_kinds) for r in results), Counter()).items())),
+        "values_without_claim": sum(len(r.unclaimed) for r in results),
+        "answers_with_claim_problems": sum(bool(r.claim_problems) for r in results),
         "n_retrieval": len(ranked),
         "retrieval_r1": _ratio(sum(r.retrieval_rank == 1 for r in ranked), len(ranked)),
         "retrieval_r5": _ratio(sum(1 <= (r.retrieval_rank or 0) <= 5 for r in ranked), len(ranked)),

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from assistant.answer import Asker
+from assistant.claims import verify
 from assistant.evaluate.metrics import (
     CitationResult,
     Grounding,
@@ -22,7 +23,7 @@ from assistant.evaluate.metrics import (
     retrieved_pairs,
 )
 from assistant.evaluate.qa import QAItem
-from assistant.evaluate.sources import RecordRows, SourceTexts
+from assistant.source_files import RecordRows, SourceTexts
 from assistant.types import Answer
 
 log = logging.getLogger(__name__)
@@ -54,9 +55,14 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
         grounding = ground_numbers(answer.text, support, [item.question, *item.history], len(citations),
                                    declared)
     rank = None
-    retrieved = (answer.meta or {}).get("retrieved")
-    if item.gold_sources and retrieved is not None:
-        rank = gold_rank(item.gold_sources, retrieved_pairs(retrieved))
+    if item.gold_sources and (answer.evidence or answer.route in ("documents", "naive")):
+        rank = gold_rank(item.gold_sources, retrieved_pairs(answer.evidence))
+    # The verifier reads the cited files itself (this evaluator's reader, not the answerer's).
+    problems = verify(answer, lambda source: sources.text(source)[0])
+    bad_spans = {p.start for p in problems if p.kind != "unclaimed"}
+    kinds: dict[str, int] = {}
+    for c in answer.claims:
+        kinds[c.kind] = kinds.get(c.kind, 0) + 1
     parts = [{"label": str(p.get("label", "")), "text": str(p.get("text", "")),
               "abstained": bool(p.get("abstained")), "route": str(p.get("route", ""))}
              for p in (answer.meta or {}).get("parts") or [] if isinstance(p, dict)]
@@ -67,7 +73,10 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
         route=answer.route, latency_ms=round(latency_ms, 2), correct=correct, reasons=reasons,
         citations=citations, numbers=numbers, ungrounded=grounding.ungrounded,
         derived_numbers=grounding.derived, declared_numbers=grounding.declared, retrieval_rank=rank, error=error,
-        parts=parts,
+        parts=parts, n_claims=len(answer.claims),
+        claims_verified=sum(c.start not in bad_spans for c in answer.claims), claim_kinds=kinds,
+        unclaimed=[p.value for p in problems if p.kind == "unclaimed"],
+        claim_problems=[f"{p.kind}: {p.value} ({p.detail})" if p.detail else f"{p.kind}: {p.value}" for p in problems],
     )
 
 
