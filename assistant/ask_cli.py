@@ -31,6 +31,9 @@ def answer_to_json(item_id: Any, answer: Answer, latency_ms: float) -> dict[str,
         "citations": [{"source": c.source, "locator": c.locator, "quote": c.quote} for c in answer.citations],
         "route": answer.route,
         "latency_ms": round(latency_ms, 1),
+        # Optional (qa-format): what every value of the answer rests on (kind, text, value,
+        # citation indexes, operation); readers that do not know it ignore it.
+        "claims": [c.to_json() for c in answer.claims],
     } | ({"parts": [{"text": p["text"], "answer": p["answer"], "abstained": p["abstained"],
                      "citations": p["citations"]} for p in answer.meta["parts"]]}
          if answer.meta.get("parts") else {})

@@ -23,11 +23,12 @@ class Ans:
     text: str
     citations: list[Cite]
     claims: list[Claim] = field(default_factory=list)
+    question: str = ""
 
 
-def answer(text: str, quotes: list[str], computations=()) -> Ans:
+def answer(text: str, quotes: list[str], computations=(), question: str = "") -> Ans:
     cites = [Cite("doc.md", q) for q in quotes]
-    return Ans(text, cites, attribute(text, quotes, computations).claims)
+    return Ans(text, cites, attribute(text, quotes, computations, question).claims, question)
 
 
 def kinds(text: str) -> list[tuple[str, str]]:
@@ -129,3 +130,12 @@ def test_claims_serialize_for_jsonl():
     (c,) = [c for c in answer("2件です。", ["x"], [comp]).claims]
     js = c.to_json()
     assert js["kind"] == "computed" and js["value"] == "2" and js["operation"] == "count" and js["citations"] == [0]
+
+
+def test_the_users_own_words_are_restated_only_when_nothing_else_holds_them():
+    q = "1. 浜松市の事業は？ 2. 予算は？"
+    a = answer("1. 浜松市は一覧にありません。2. 予算は1.2億円です。", ["1.2億円"], question=q)
+    by_text = {c.text: c.kind for c in a.claims}
+    assert by_text == {"1": "restated", "浜松市": "restated", "2": "restated", "1.2億": "quoted"}
+    assert verify(a) == []
+    assert [p.kind for p in verify(replace(a, question="予算は？"))] == ["quote_mismatch"] * 3

@@ -16,6 +16,8 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.answer import ABSTAIN_PHRASE, Asker
+from assistant.answer.claims import with_claims
+from assistant.claims.model import Computation
 from assistant.config import Settings
 from assistant.inputs import InputError, Question, clean_history, clean_question, refusal
 from assistant.types import Answer, Citation
@@ -150,6 +152,7 @@ def combine(question: str, msg: Message, answers: list[Answer], sender_known: bo
             lines.append(f"{sender.name}は、未来技術社会実装事業の支援対象事業一覧にありません"
                          "（一覧に含まれていません）。")
     multi = len(answers) > 1
+    computations: list[Computation] = []
     for i, (q, a) in enumerate(zip(msg.questions, answers, strict=True)):
         idx: list[int] = []
         for c in a.citations:
@@ -158,6 +161,7 @@ def combine(question: str, msg: Message, answers: list[Answer], sender_known: bo
                 index[k] = len(citations)
                 citations.append(c)
             idx.append(index[k])
+        computations += [replace(c, rows=tuple(idx[r] for r in c.rows)) for c in a.computations]
         label = _label(i, q.label) if multi else ""
         text = a.text.strip()
         if multi:
@@ -183,7 +187,9 @@ def combine(question: str, msg: Message, answers: list[Answer], sender_known: bo
     for a in answers:
         for k, v in a.meta.items():
             meta.setdefault(k, v)
-    return Answer(question, "\n".join(lines), citations, abstained, route, {}, meta)
+    evidence = [h for a in answers for h in a.evidence]
+    return with_claims(Answer(question, "\n".join(lines), citations, abstained, route, {}, meta, evidence=evidence,
+                              computations=computations))
 
 
 def build_message_asker(settings: Settings, base: Asker | None = None) -> MessageAsker:

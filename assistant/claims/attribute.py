@@ -95,14 +95,19 @@ def _best(indexes: list[int], quotes: Sequence[QuoteIndex]) -> int:
     return min(indexes, key=lambda i: (len(quotes[i].text), i))
 
 
-def attribute(text: str, quotes: Sequence[str], computations: Sequence[Computation] = ()) -> Attribution:
-    """Claims for every value of ``text`` given the cited ``quotes`` (index = citation index) and
-    the ``computations`` the answerer declares."""
+def attribute(text: str, quotes: Sequence[str], computations: Sequence[Computation] = (),
+              restated: str = "") -> Attribution:
+    """Claims for every value of ``text`` given the cited ``quotes`` (index = citation index),
+    the ``computations`` the answerer declares and the user's words it may give back
+    (``restated``: the question)."""
     t = nfkc(text)
     idx = [QuoteIndex(q) for q in quotes]
+    asked = QuoteIndex(restated) if restated else None
     out = Attribution()
     for v in find_values(t):
         claim = _claim(t, v, idx, computations)
+        if claim is None and asked is not None and asked.states_literally(v.surface, v.kind == "number"):
+            claim = Claim("restated", v.kind, v.surface, v.start, v.end, v.key)
         if claim is None:
             out.unsupported.append(Claim("quoted", v.kind, v.surface, v.start, v.end, v.key))
         else:

@@ -8,7 +8,10 @@ An answer's text is read as claims, one per value it states (:mod:`assistant.cla
   a difference, a maximum …); ``citations`` are the cited rows it used and ``working`` says it in
   words for the reader (「9件 = 採択年度R2 かつ 自動運転 の行を数えた結果」);
 - *converted*: the value is another spelling of a quoted one under ``rule`` (``era``: R4 ↔
-  2022年度 ↔ 令和4年度; ``scale``: 4.0億円 ↔ 40,000万円); ``source_value`` is the quoted form.
+  2022年度 ↔ 令和4年度; ``scale``: 4.0億円 ↔ 40,000万円); ``source_value`` is the quoted form;
+- *restated*: not a fact but the user's own words given back (a question's number 「2.」, a name
+  the documents lack: 「…についての記載が見当たりません」); it must occur in the question. Used
+  only when no quote, computation or conversion holds the value, and never for generated text.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Literal
 
 from assistant.claims.values import ValueKind, normalize_decimal
 
-ClaimKind = Literal["quoted", "computed", "converted"]
+ClaimKind = Literal["quoted", "computed", "converted", "restated"]
 Operation = Literal["count", "sum", "difference", "max", "min", "add_years", "year_span"]
 Rule = Literal["era", "scale", "fiscal_year"]
 

@@ -26,6 +26,7 @@ class _Cited(Protocol):
 class Verifiable(Protocol):
     """What the verifier reads of an answer (``assistant.types.Answer`` has all of it)."""
 
+    question: str
     text: str
     citations: Sequence[_Cited]
     claims: Sequence[Claim]
@@ -103,6 +104,10 @@ def verify(answer: Verifiable, source_text: Callable[[str], str | None] | None =
         if claim is None or claim.key != v.key:
             problems.append(Problem("unclaimed", v.surface, v.kind, v.start))
     for c in answer.claims:
+        if c.kind == "restated":
+            if not QuoteIndex(answer.question).states_literally(c.text, c.value_kind == "number"):
+                problems.append(Problem("quote_mismatch", c.text, "restated but not in the question", c.start))
+            continue
         problems.extend(_check(c, text, answer.citations, source_text))
     return problems
 

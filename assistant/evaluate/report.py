@@ -20,6 +20,8 @@ SUMMARY_ROWS = [
     ("answers_with_valid_citations", "Answers whose citations are all valid", "ratio"),
     ("grounded_numbers", "Answers with numbers, all grounded", "ratio"),
     ("grounded_numbers_verified", "… without the answerer's declared figures", "ratio"),
+    ("claims_verified", "Claims verified (quoted, computed, converted)", "ratio"),
+    ("values_without_claim", "Values without a supporting claim", "int"),
     ("retrieval_r1", "Retrieval R@1", "ratio"),
     ("retrieval_r5", "Retrieval R@5", "ratio"),
     ("retrieval_mrr", "Retrieval MRR", "ratio"),
@@ -31,7 +33,7 @@ SUMMARY_ROWS = [
 #: Counts shown next to a metric (denominators).
 _DENOM = {"abstention_recall": "n_unanswerable", "abstention_precision": "n_abstained",
           "citation_validity": "n_citations", "grounded_numbers": "n_with_numbers",
-          "grounded_numbers_verified": "n_with_numbers",
+          "grounded_numbers_verified": "n_with_numbers", "claims_verified": "n_claims",
           "retrieval_r1": "n_retrieval", "retrieval_r5": "n_retrieval", "retrieval_mrr": "n_retrieval"}
 
 
