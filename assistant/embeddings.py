@@ -37,6 +37,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.config import OFFLINE_E5, Settings, get_settings
 from assistant.models import MODEL_DIRNAME, read_manifest
+from assistant.protocols import Embedder
 
 _E5_NAME = re.compile(r"(^|[/:_\-])e5([_\-]|$)", re.IGNORECASE)
 _RURI_V3 = re.compile(r"ruri-v3", re.IGNORECASE)
@@ -228,7 +229,7 @@ def clear_cache() -> None:
         _EMBEDDERS.clear()
 
 
-_LIVE: dict[tuple[str, str], Embeddings] = {}  # embedders wrapped for Chroma, by (model_id, checksum)
+_LIVE: dict[tuple[str, str], Embedder] = {}  # embedders wrapped for Chroma, by (model_id, checksum)
 
 
 @register_embedding_function
@@ -240,17 +241,17 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
     ``build_from_config`` gives back the same embedder without loading anything twice.
     """
 
-    def __init__(self, embedder: Embeddings) -> None:
+    def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         _LIVE[(self._model_id, self._checksum)] = embedder
 
     @property
     def _model_id(self) -> str:
-        return str(getattr(self.embedder, "model_id", type(self.embedder).__name__))
+        return str(self.embedder.model_id)
 
     @property
     def _checksum(self) -> str:
-        return str(getattr(self.embedder, "checksum", ""))
+        return str(self.embedder.checksum)
 
     def __call__(self, input: Documents) -> ChromaEmbeddings:
         vecs = self.embedder.embed_documents(list(input))
@@ -258,10 +259,7 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
 
     def embed_query(self, input: Documents) -> ChromaEmbeddings:
         texts = [input] if isinstance(input, str) else list(input)
-        if hasattr(self.embedder, "embed_queries"):
-            vecs = self.embedder.embed_queries(texts)
-        else:
-            vecs = [self.embedder.embed_query(t) for t in texts]
+        vecs = self.embedder.embed_queries(texts)
         return [np.asarray(v, dtype=np.float32) for v in vecs]
 
     @staticmethod
@@ -275,6 +273,7 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
         return ["cosine", "ip", "l2"]
 
     def get_config(self) -> dict[str, Any]:
+        # The prefixes belong to E5Embeddings only (not to the Embedder protocol).
         return {"model_id": self._model_id, "checksum": self._checksum,
                 "query_prefix": getattr(self.embedder, "query_prefix", ""),
                 "passage_prefix": getattr(self.embedder, "passage_prefix", "")}

@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (Chroma) + BM25 (Sudachi tokens), fused by reciprocal rank.
 
 ``HybridRetriever`` is a LangChain ``BaseRetriever`` (``invoke(query)`` gives LangChain Documents)
-with a typed ``search(query, k, filters) -> list[Hit]`` that keeps each retriever's rank and score.
+with a typed ``search(query, k, filters) -> list[Hit]`` that keeps each retriever's rank and score
+(the :class:`~assistant.protocols.Retriever` protocol).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import ConfigDict
 from assistant.config import Settings
 from assistant.index.load import IndexHandle, load_index
 from assistant.normalize import nfkc
+from assistant.protocols import Embedder
 from assistant.tokenize import tokenize
 from assistant.types import Chunk, Hit
 
@@ -122,14 +124,15 @@ class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     settings: Settings
-    embedder: Any = None  # None: assistant.embeddings.get_embedder(settings)
+    embedder: Embedder | None = None  # None: assistant.embeddings.get_embedder(settings)
     index: IndexHandle | None = None  # None: the served version, reloaded after a rebuild
     k: int | None = None
     filters: dict[str, Any] | None = None
     retrievers: tuple[str, ...] = RETRIEVERS
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, embedder: Any = None, **kw: Any) -> HybridRetriever:
+    def from_settings(cls, settings: Settings | None = None, embedder: Embedder | None = None,
+                      **kw: Any) -> HybridRetriever:
         if settings is None:
             from assistant.config import get_settings
 

@@ -10,7 +10,7 @@ from assistant.types import Chunk, Hit
 
 
 class OverlapRetriever:
-    """Implements the ``search``/``chunks`` surface of ``assistant.retrieve.HybridRetriever``."""
+    """Implements :class:`assistant.protocols.Retriever` like ``assistant.retrieve.HybridRetriever``."""
 
     def __init__(self, chunks: list[Chunk] | None = None) -> None:
         if chunks is None:

@@ -14,7 +14,8 @@ class FakeEmbeddings(Embeddings):
     """Deterministic embedder: character bigrams hashed with sha256 into ``dim`` buckets.
 
     Texts that share bigrams get similar vectors, so retrieval tests mean something, yet every
-    run gives the same numbers. Same surface as ``assistant.embeddings.E5Embeddings``.
+    run gives the same numbers. Implements :class:`assistant.protocols.Embedder` like
+    ``assistant.embeddings.E5Embeddings``.
     """
 
     model_id = "fake-sha256-bigrams"
@@ -40,3 +41,6 @@ class FakeEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._vec(text)
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        return [self._vec(t) for t in texts]

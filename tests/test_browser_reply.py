@@ -54,6 +54,9 @@ class RecordsOnlyAsker:
         self.sources = SourceStore(settings.root)
         self.calls: list[tuple[str, list[str]]] = []
 
+    def warm_up(self) -> None:
+        """Loaded by the constructor."""
+
     def ask(self, question: str, history: list[str] | None = None):
         from assistant.answer import ABSTAIN_PHRASE
         from assistant.answer.records_answer import records_answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 import assistant.inputs as inputs
 from assistant.answer.llm import chain_inputs
 from assistant.answer.message import MessageAsker

@@ -24,6 +24,9 @@ class FakeBase:
         cite = Citation("corpus/documents/x.md", f"見出し{len(self.calls)}", question[:8], "テスト資料")
         return Answer(question, f"回答{len(self.calls)}", [cite], route="documents")
 
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
 
 @pytest.fixture(scope="module")
 def lexicon():

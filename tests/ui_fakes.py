@@ -28,3 +28,6 @@ class ScriptedAsker:
             raise RuntimeError("scripted failure with /secret/path in the traceback")
         return Answer(question=question, text=self.reply.format(q=question),
                       citations=list(self.citations), route="documents")
+
+    def warm_up(self) -> None:
+        """Nothing to load."""

@@ -55,7 +55,7 @@ class ChatHandlers:
     def respond(self, message: str, conv: Conversation | None) -> Iterator[Outputs]:
         """Yields (textbox, chatbot messages, conversation, status, markdown file, json file)."""
         conv = conv or Conversation()
-        try:
+        try:  # refused at once with the asker's message; the cleaned Question is not cleaned again
             question = clean_question(message, self.max_chars)
         except InputError as err:
             yield message, conv.messages, conv, f"⚠️ {err}", gr.skip(), gr.skip()
