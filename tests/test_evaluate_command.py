@@ -18,7 +18,7 @@ from assistant.errors import (
     UsageError,
 )
 from assistant.evaluate import eval_command
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Chunk, Citation, Hit
 
 DOC = "# 過去の選定数\n\nR4:10事業、R3:7事業。\n\n支援期間は選定から5年です。\n"
 SRC = "corpus/documents/doc.md"
@@ -44,7 +44,7 @@ class ScriptedAsker:
 def good_script() -> dict[str, Answer]:
     return {
         "R4の選定数は？": Answer("", "令和4年度は10事業です。", [Citation(SRC, "過去の選定数", "R4:10事業")],
-                            route="records", meta={"retrieved": [{"source": SRC, "text": "R4:10事業、R3:7事業。"}]}),
+                            route="records", evidence=[Hit(Chunk("c1", "d1", SRC, "R4:10事業、R3:7事業。", ""), 1.0)]),
         "R3の選定数は？": Answer("", "7事業です。", [Citation(SRC, "過去の選定数", "R3:7事業")], route="records"),
         "支援期間は？": Answer("", "選定から5年です。", [Citation(SRC, "", "支援期間は選定から5年です。")]),
         "予算の内訳は？": Answer("", ABSTAIN_PHRASE, abstained=True, route="abstain"),

@@ -1,4 +1,6 @@
-"""Build or update the index: load → chunk → tokenize → embed (only what is new) → write → swap.
+"""Build or update the index in three steps: ``plan`` (scan, diff, chunk, tokenize; read-only) →
+``embed`` (only chunks without a vector) → ``write`` (version directory, then swap). ``build_index``
+composes them under the build lock.
 
 Incremental: chunks of unchanged files are reused with their tokens and vectors; a changed file
 is re-chunked and only chunks whose id (sha256 of source, locator, text) is new are embedded. A
@@ -14,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from tqdm import tqdm
@@ -189,168 +191,237 @@ def _embed(embedder: Any, texts: list[str], batch: int, progress: bool) -> np.nd
     return np.asarray(out, dtype=np.float32)
 
 
-def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = False,
-                progress: bool = True, cfg: ChunkConfig | None = None) -> BuildReport:
-    """Build or update the index under ``settings.index_path``; returns what was done."""
+@dataclass
+class BuildPlan:
+    """What a build will do, decided by ``plan`` (reads the corpus and the served version, never
+    writes, never embeds). ``chunks``/``tokens`` are the new version's, in order."""
+
+    mode: Literal["noop", "incremental", "full"]
+    reason: str
+    compat: dict[str, Any]
+    previous: _Previous | None = None
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # the manifest's "files"
+    chunks: list[Chunk] = field(default_factory=list)
+    tokens: list[list[str]] = field(default_factory=list)
+    documents: int = 0
+    record_chunks: int = 0
+    records_module: bool = False
+    records_note: str = "ok"
+    warnings: list[LoadWarning] = field(default_factory=list)  # files skipped (unreadable)
+    notes: list[str] = field(default_factory=list)  # what the build should log
+
+    @property
+    def to_embed(self) -> list[int]:
+        """Positions in ``chunks`` whose vectors the previous version does not have."""
+        have = {c.id for c in self.previous.chunks} if self.previous is not None else set()
+        return [i for i, c in enumerate(self.chunks) if c.id not in have]
+
+
+def _diff(prev_files: dict[str, dict[str, Any]], cur_files: dict[str, dict[str, Any]]
+          ) -> tuple[list[str], list[str], list[str]]:
+    """(added, changed, removed) sources, by content hash."""
+    added = sorted(s for s in cur_files if s not in prev_files)
+    changed = sorted(s for s in cur_files if s in prev_files and prev_files[s]["sha256"] != cur_files[s]["sha256"])
+    removed = sorted(s for s in prev_files if s not in cur_files)
+    return added, changed, removed
+
+
+def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
+         cfg: ChunkConfig | None = None) -> BuildPlan:
+    """Compare the corpus with the served version: which files changed, the new version's chunks
+    (those of unchanged files reused) and their BM25 tokens. ``identity`` is the embedder's
+    (``embedding_identity``); a different one, chunker or format means a full build."""
     cfg = cfg or ChunkConfig()
     root = settings.index_path
+    key = compat_key(identity, cfg)
+    notes: list[str] = []
+    prev: _Previous | None = None
+    reason = "rebuild requested" if rebuild else "first build"
+    if not rebuild:
+        try:
+            prev = _load_previous(root)
+        except store.IndexCorrupted as e:
+            notes.append(f"warning: {e}; rebuilding from scratch")
+            reason = "previous index unreadable"
+    if prev is not None and prev.manifest.get("compat") != key:
+        reason = "embedding model, chunker or settings changed"
+        notes.append(f"{reason}: rebuilding everything")
+        prev = None
+    doc_paths, doc_hashes, rec_hashes = _scan(settings)
+    prev_files: dict[str, dict[str, Any]] = prev.manifest.get("files", {}) if prev else {}
+    cur_files = {**{s: {"sha256": h, "kind": "documents"} for s, h in doc_hashes.items()},
+                 **{s: {"sha256": h, "kind": "records"} for s, h in rec_hashes.items()}}
+    added, changed, removed = _diff(prev_files, cur_files)
+    records_module = _records_module_available()
+    if (prev is not None and not added and not changed and not removed
+            and prev.manifest.get("chroma") == chroma_target(settings)
+            and prev.manifest.get("tokenizer") == tokenizer_id()
+            and prev.manifest.get("records_module") == records_module):
+        skipped = [LoadWarning(s, i["skipped"]) for s, i in sorted(prev_files.items()) if i.get("skipped")]
+        return BuildPlan("noop", "no corpus change", key, prev, files=prev_files, chunks=prev.chunks,
+                         tokens=prev.tokens,
+                         documents=sum(1 for i in prev_files.values() if i["kind"] == "documents"
+                                       and not i.get("skipped")),
+                         record_chunks=sum(1 for c in prev.chunks if c.meta.get("origin") == "records"),
+                         records_module=records_module, records_note=prev.manifest.get("records_note", "ok"),
+                         warnings=skipped, notes=notes)
+    if prev is not None:
+        reason = "corpus changed"
+
+    # Chunks: reuse those of unchanged files, chunk the rest.
+    reuse_tokens = prev is not None and prev.manifest.get("tokenizer") == tokenizer_id()
+    prev_by_source: dict[str, list[int]] = {}
+    if prev is not None:
+        for i, c in enumerate(prev.chunks):
+            if c.meta.get("origin") == "documents":
+                prev_by_source.setdefault(c.source, []).append(i)
+    chunks: list[Chunk] = []
+    tokens: list[list[str] | None] = []
+    warnings: list[LoadWarning] = []
+    files_out: dict[str, dict[str, Any]] = {}
+    for source in sorted(doc_paths):
+        info = dict(cur_files[source])
+        unchanged = prev is not None and source not in added and source not in changed
+        if unchanged and prev_files[source].get("skipped"):
+            info["skipped"] = prev_files[source]["skipped"]
+            warnings.append(LoadWarning(source, info["skipped"]))
+        elif unchanged and source in prev_by_source:
+            idx = prev_by_source[source]
+            chunks += [prev.chunks[i] for i in idx]  # type: ignore[union-attr]
+            tokens += [prev.tokens[i] if reuse_tokens else None for i in idx]  # type: ignore[union-attr]
+            info["chunks"] = len(idx)
+        else:
+            docs, ws = load_documents([doc_paths[source]], settings.root, warn=lambda w: None)
+            warnings += ws
+            if ws:
+                info["skipped"] = ws[0].reason
+            for d in docs:
+                new = [_tag(c, "documents") for c in chunk_document(d, cfg)]
+                chunks += new
+                tokens += [None] * len(new)
+                info["chunks"] = len(new)
+        files_out[source] = info
+    files_out.update({s: cur_files[s] for s in rec_hashes})
+
+    records_changed = prev is None or any(
+        s in rec_hashes or prev_files.get(s, {}).get("kind") == "records" for s in added + changed + removed
+    ) or prev.manifest.get("records_module") != records_module
+    if records_changed:
+        rec_chunks, note = _record_chunks(settings)
+        if note != "ok":
+            notes.append(f"warning: {note}" + ("; indexing documents only" if not rec_chunks else ""))
+    else:
+        rec_chunks = [c for c in prev.chunks if c.meta.get("origin") == "records"]  # type: ignore[union-attr]
+        note = prev.manifest.get("records_note", "ok")  # type: ignore[union-attr]
+    chunks += rec_chunks
+    tokens += [None] * len(rec_chunks)
+    chunks, tokens = _dedupe(chunks, tokens)
+    if not chunks:
+        raise store.IndexMissing(f"nothing to index: no readable document under {settings.documents_path}")
+
+    # BM25 tokens, cached per chunk id when the tokenizer is unchanged.
+    if reuse_tokens and prev is not None:
+        cached = {c.id: tk for c, tk in zip(prev.chunks, prev.tokens, strict=True)}
+        tokens = [tk if tk is not None else cached.get(c.id) for c, tk in zip(chunks, tokens, strict=True)]
+    todo = [i for i, tk in enumerate(tokens) if tk is None]
+    for i, tk in zip(todo, tokenize_many(chunks[i].text for i in todo), strict=True):
+        tokens[i] = tk
+    return BuildPlan("incremental" if prev is not None else "full", reason, key, prev, added, changed, removed,
+                     files_out, chunks, [tk or [] for tk in tokens],
+                     documents=sum(1 for s in doc_paths if not files_out[s].get("skipped")),
+                     record_chunks=len(rec_chunks), records_module=records_module, records_note=note,
+                     warnings=warnings, notes=notes)
+
+
+def embed(build: BuildPlan, embedder: Any, *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+    """Vectors of ``build.chunks`` in order: the previous version's where the chunk id is known,
+    the embedder's for ``build.to_embed`` only."""
+    prev = build.previous
+    missing = build.to_embed
+    new_vecs = _embed(embedder, [build.chunks[i].text for i in missing], batch_size, progress)
+    if missing:
+        dim = new_vecs.shape[1]
+    elif prev is not None:
+        dim = prev.vectors.shape[1]
+    else:
+        return np.zeros((0, 0), dtype=np.float32)
+    vectors = np.zeros((len(build.chunks), dim), dtype=np.float32)
+    for j, i in enumerate(missing):
+        vectors[i] = new_vecs[j]
+    if prev is not None:
+        row = {c.id: i for i, c in enumerate(prev.chunks)}
+        for i, c in enumerate(build.chunks):
+            if c.id in row:
+                vectors[i] = prev.vectors[row[c.id]]
+    return vectors
+
+
+def write(build: BuildPlan, vectors: np.ndarray, settings: Settings, embedder: Any, *,
+          progress: bool = False) -> str:
+    """Write the new version (chunks, vectors, BM25, Chroma, manifest), switch ``CURRENT`` to it and
+    drop versions older than the one it replaces; returns the new version's name."""
+    root = settings.index_path
+    manifest = {
+        "format": store.FORMAT_VERSION, "compat": build.compat, "tokenizer": tokenizer_id(),
+        "chroma": chroma_target(settings), "dim": int(vectors.shape[1]), "files": build.files,
+        "records_module": build.records_module, "records_note": build.records_note,
+        "counts": {"chunks": len(build.chunks), "documents": build.documents, "record_chunks": build.record_chunks},
+        "settings": {"embedding_model": settings.embedding_model, "collection": settings.collection,
+                     "config_hash": settings.config_hash()},
+    }
+    version = _write_version(settings, embedder, build.chunks, build.tokens, vectors, manifest, progress)
+    old = build.previous.version if build.previous is not None else _safe_current(root)
+    store.set_current(root, version)
+    keep = {version} | ({old} if old else set())
+    store.remove_versions(root, keep)
+    if settings.chroma_url:
+        _drop_old_collections(settings, keep)
+    return version
+
+
+def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = False,
+                progress: bool = True, cfg: ChunkConfig | None = None) -> BuildReport:
+    """Build or update the index under ``settings.index_path`` (``plan`` → ``embed`` → ``write``,
+    under the build lock); returns what was done. The model is loaded only when there is work."""
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    with store.build_lock(root):
+    with store.build_lock(settings.index_path):
         ident = configured_identity(settings) if embedder is None else embedding_identity(embedder, settings)
         if ident is None:
             embedder = default_embedder(settings)
             ident = embedding_identity(embedder, settings)
-        key = compat_key(ident, cfg)
-        prev: _Previous | None = None
-        reason = "rebuild requested" if rebuild else "first build"
-        if not rebuild:
-            try:
-                prev = _load_previous(root)
-            except store.IndexCorrupted as e:
-                log(f"warning: {e}; rebuilding from scratch")
-                reason = "previous index unreadable"
-        if prev is not None and prev.manifest.get("compat") != key:
-            reason = "embedding model, chunker or settings changed"
-            log(f"{reason}: rebuilding everything")
-            prev = None
-        doc_paths, doc_hashes, rec_hashes = _scan(settings)
-        timings["scan"] = time.perf_counter() - t0
-
-        prev_files: dict[str, dict[str, Any]] = prev.manifest.get("files", {}) if prev else {}
-        cur_files = {**{s: {"sha256": h, "kind": "documents"} for s, h in doc_hashes.items()},
-                     **{s: {"sha256": h, "kind": "records"} for s, h in rec_hashes.items()}}
-        added = sorted(s for s in cur_files if s not in prev_files)
-        changed = sorted(s for s in cur_files if s in prev_files and prev_files[s]["sha256"] != cur_files[s]["sha256"])
-        removed = sorted(s for s in prev_files if s not in cur_files)
-        records_module = _records_module_available()
-        if (prev is not None and not added and not changed and not removed
-                and prev.manifest.get("chroma") == chroma_target(settings)
-                and prev.manifest.get("tokenizer") == tokenizer_id()
-                and prev.manifest.get("records_module") == records_module):
-            for s, info in sorted(prev_files.items()):
-                if info.get("skipped"):
-                    warn_stderr(LoadWarning(s, info["skipped"]))
-            n_rec = sum(1 for c in prev.chunks if c.meta.get("origin") == "records")
-            return BuildReport("noop", "no corpus change", prev.version,
-                               documents=sum(1 for i in prev_files.values() if i["kind"] == "documents"
-                                             and not i.get("skipped")),
-                               chunks=len(prev.chunks), record_chunks=n_rec,
-                               timings={"total": time.perf_counter() - t0})
+        build = plan(settings, ident, rebuild=rebuild, cfg=cfg)
+        timings["plan"] = time.perf_counter() - t0
+        for note in build.notes:
+            log(note)
+        for w in build.warnings:
+            warn_stderr(w)
+        if build.mode == "noop":
+            return BuildReport("noop", build.reason, build.previous.version,  # type: ignore[union-attr]
+                               documents=build.documents, chunks=len(build.chunks),
+                               record_chunks=build.record_chunks, timings={"total": time.perf_counter() - t0})
         if embedder is None:  # something to build: now the model is needed
             embedder = default_embedder(settings)
             if embedding_identity(embedder, settings) != ident:
                 raise ModelMissingError("the loaded embedding model does not match its manifest; "
                                         "run `assistant models prepare --force`")
-        mode = "incremental" if prev is not None else "full"
-        if prev is not None:
-            reason = "corpus changed"
-
-        # 1. chunks: reuse those of unchanged files, chunk the rest.
         t = time.perf_counter()
-        reuse_tokens = prev is not None and prev.manifest.get("tokenizer") == tokenizer_id()
-        prev_by_source: dict[str, list[int]] = {}
-        if prev is not None:
-            for i, c in enumerate(prev.chunks):
-                if c.meta.get("origin") == "documents":
-                    prev_by_source.setdefault(c.source, []).append(i)
-        chunks: list[Chunk] = []
-        tokens: list[list[str] | None] = []
-        warnings: list[LoadWarning] = []
-        files_out: dict[str, dict[str, Any]] = {}
-        for source in sorted(doc_paths):
-            info = dict(cur_files[source])
-            unchanged = prev is not None and source not in added and source not in changed
-            if unchanged and prev_files[source].get("skipped"):
-                info["skipped"] = prev_files[source]["skipped"]
-                warnings.append(LoadWarning(source, info["skipped"]))
-                warn_stderr(warnings[-1])
-            elif unchanged and source in prev_by_source:
-                idx = prev_by_source[source]
-                chunks += [prev.chunks[i] for i in idx]  # type: ignore[union-attr]
-                tokens += [prev.tokens[i] if reuse_tokens else None for i in idx]  # type: ignore[union-attr]
-                info["chunks"] = len(idx)
-            else:
-                docs, ws = load_documents([doc_paths[source]], settings.root)
-                warnings += ws
-                if ws:
-                    info["skipped"] = ws[0].reason
-                for d in docs:
-                    new = [_tag(c, "documents") for c in chunk_document(d, cfg)]
-                    chunks += new
-                    tokens += [None] * len(new)
-                    info["chunks"] = len(new)
-            files_out[source] = info
-        files_out.update({s: cur_files[s] for s in rec_hashes})
-        n_docs = sum(1 for s in doc_paths if not files_out[s].get("skipped"))
-
-        records_changed = prev is None or any(
-            s in rec_hashes or prev_files.get(s, {}).get("kind") == "records" for s in added + changed + removed
-        ) or prev.manifest.get("records_module") != records_module
-        if records_changed:
-            rec_chunks, note = _record_chunks(settings)
-            if note != "ok":
-                log(f"warning: {note}" + ("; indexing documents only" if not rec_chunks else ""))
-        else:
-            rec_chunks = [c for c in prev.chunks if c.meta.get("origin") == "records"]  # type: ignore[union-attr]
-            note = prev.manifest.get("records_note", "ok")  # type: ignore[union-attr]
-        chunks += rec_chunks
-        tokens += [None] * len(rec_chunks)
-        chunks, tokens = _dedupe(chunks, tokens)
-        if not chunks:
-            raise store.IndexMissing(f"nothing to index: no readable document under {settings.documents_path}")
-        timings["chunk"] = time.perf_counter() - t
-
-        # 2. tokens for BM25 (cached per chunk id when the tokenizer is unchanged).
-        t = time.perf_counter()
-        if reuse_tokens and prev is not None:
-            cached = {c.id: tk for c, tk in zip(prev.chunks, prev.tokens, strict=True)}
-            tokens = [tk if tk is not None else cached.get(c.id) for c, tk in zip(chunks, tokens, strict=True)]
-        todo = [i for i, tk in enumerate(tokens) if tk is None]
-        for i, tk in zip(todo, tokenize_many(chunks[i].text for i in todo), strict=True):
-            tokens[i] = tk
-        final_tokens: list[list[str]] = [tk or [] for tk in tokens]
-        timings["tokenize"] = time.perf_counter() - t
-
-        # 3. vectors: reuse by chunk id, embed only new chunks.
-        t = time.perf_counter()
-        cache: dict[str, int] = {c.id: i for i, c in enumerate(prev.chunks)} if prev is not None else {}
-        missing = [i for i, c in enumerate(chunks) if c.id not in cache]
-        if missing:
-            log(f"embedding {len(missing)} chunks with {ident['model_id']}")
-        new_vecs = _embed(embedder, [chunks[i].text for i in missing], settings.embedding_batch_size, progress)
-        dim = new_vecs.shape[1] if len(missing) else prev.vectors.shape[1]  # type: ignore[union-attr]
-        vectors = np.zeros((len(chunks), dim), dtype=np.float32)
-        for j, i in enumerate(missing):
-            vectors[i] = new_vecs[j]
-        for i, c in enumerate(chunks):
-            if c.id in cache:
-                vectors[i] = prev.vectors[cache[c.id]]  # type: ignore[union-attr]
+        if build.to_embed:
+            log(f"embedding {len(build.to_embed)} chunks with {ident['model_id']}")
+        vectors = embed(build, embedder, batch_size=settings.embedding_batch_size, progress=progress)
         timings["embed"] = time.perf_counter() - t
-
-        # 4. write the new version, then switch the pointer.
         t = time.perf_counter()
-        manifest = {
-            "format": store.FORMAT_VERSION, "compat": key, "tokenizer": tokenizer_id(),
-            "chroma": chroma_target(settings), "dim": int(dim), "files": files_out,
-            "records_module": records_module, "records_note": note,
-            "counts": {"chunks": len(chunks), "documents": n_docs, "record_chunks": len(rec_chunks)},
-            "settings": {"embedding_model": settings.embedding_model, "collection": settings.collection,
-                         "config_hash": settings.config_hash()},
-        }
-        version = _write_version(settings, embedder, chunks, final_tokens, vectors, manifest, progress)
-        old = prev.version if prev is not None else _safe_current(root)
-        store.set_current(root, version)
-        keep = {version} | ({old} if old else set())
-        store.remove_versions(root, keep)
-        if settings.chroma_url:
-            _drop_old_collections(settings, keep)
+        version = write(build, vectors, settings, embedder, progress=progress)
         timings["write"] = time.perf_counter() - t
 
-    embedded = len(missing)
-    return BuildReport(mode, reason, version, documents=n_docs, chunks=len(chunks),
-                       record_chunks=len(rec_chunks), added=added, changed=changed, removed=removed,
-                       embedded=embedded, reused=len(chunks) - embedded, warnings=warnings, timings=timings)
+    embedded = len(build.to_embed)
+    return BuildReport(build.mode, build.reason, version, documents=build.documents, chunks=len(build.chunks),
+                       record_chunks=build.record_chunks, added=build.added, changed=build.changed,
+                       removed=build.removed, embedded=embedded, reused=len(build.chunks) - embedded,
+                       warnings=build.warnings, timings=timings)
 
 
 def _write_version(settings: Settings, embedder: Any, chunks: list[Chunk], tokens: list[list[str]],
