@@ -11,8 +11,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.source_files import SourceTexts
 from assistant.normalize import nfkc
+from assistant.source_files import SourceTexts
 
 
 class SourceStore:

@@ -16,6 +16,7 @@ from assistant.claims.verify import recompute
 class Cite:
     source: str
     quote: str
+    locator: str = ""
 
 
 @dataclass
@@ -139,3 +140,13 @@ def test_the_users_own_words_are_restated_only_when_nothing_else_holds_them():
     assert by_text == {"1": "restated", "浜松市": "restated", "2": "restated", "1.2億": "quoted"}
     assert verify(a) == []
     assert [p.kind for p in verify(replace(a, question="予算は？"))] == ["quote_mismatch"] * 3
+
+
+def test_a_value_of_the_place_shown_with_a_quote_is_stated_by_that_citation():
+    text = "関連する記載: 開催は年2回（3 説明会の開催）"
+    cites = [Cite("doc.md", "開催は年2回", "3 説明会の開催")]
+    from assistant.answer.claims import stated_text
+
+    claims = attribute(text, [stated_text(c) for c in cites]).claims
+    assert {c.text for c in claims} == {"2", "3"} and verify(Ans(text, cites, claims)) == []
+    assert [p.kind for p in verify(Ans(text, [Cite("doc.md", "開催は年2回", "説明会")], claims))] == ["quote_mismatch"]

@@ -97,7 +97,7 @@ def test_units_and_quotes():
     assert clean("- ・**太字**の文") == "太字の文"
     units = table_units(TABLE_ROW, TABLE_HEADER)
     assert units[0] == ("主な支援対象（甲省 (一局)）: 基盤の整備・改修の経費を補助 (補助率1/2)",
-                        "基盤の整備・改修の経費を補助 (補助率1/2)", "甲省 (一局)")
+                        "基盤の整備・改修の経費を補助 (補助率1/2)", "甲省 (一局)", "主な支援対象")
     assert exact_quote("- ・自治体が希望する場合は", TEXT) is not None
     assert exact_quote("資料にない文です", TEXT) is None
 

@@ -22,12 +22,19 @@ from langchain_core.outputs import ChatResult
 
 from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.generated import UNGROUNDED_DATE, UNGROUNDED_NUMBER
-from assistant.answer.llm import DATA_NOTICE, DROPPED_NOTE, LLMAssistant, build_prompt, chain_inputs, make_evidence
+from assistant.answer.llm import (
+    DATA_NOTICE,
+    DROPPED_NOTE,
+    LLMAssistant,
+    build_prompt,
+    chain_inputs,
+    make_evidence,
+)
 from assistant.answer.pipeline import Assistant
+from assistant.claims import verify
 from assistant.config import Settings, get_settings
 from assistant.normalize import nfkc
 from assistant.sources import SourceStore
-from assistant.claims import verify
 from assistant.types import Answer, Chunk, Hit
 from tests.answer_fakes import OverlapRetriever
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from assistant.claims import attribute
 from assistant.claims.model import Claim
+from assistant.claims.verify import stated_text
 from assistant.types import Answer
 
 
 def with_claims(answer: Answer) -> Answer:
     """``answer`` with ``claims`` set (in place; returned for chaining). Values that nothing
     supports get no claim: the verifier reports them as unclaimed."""
-    found = attribute(answer.text, [c.quote for c in answer.citations], answer.computations, answer.question)
+    found = attribute(answer.text, [stated_text(c) for c in answer.citations], answer.computations, answer.question)
     answer.claims = found.claims
     return answer
 
 
 def unsupported_values(answer: Answer) -> list[Claim]:
     """The values of ``answer`` that no cited quote, computation or conversion supports."""
-    return attribute(answer.text, [c.quote for c in answer.citations], answer.computations,
+    return attribute(answer.text, [stated_text(c) for c in answer.citations], answer.computations,
                      answer.question).unsupported

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +24,8 @@ from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.extractive import Extractor, Unit, clean, exact_quote
 from assistant.answer.relevance import asked_types
 from assistant.answer.term_map import TermMap, cache_path, rewrite
-from assistant.types import Answer, Citation, Hit
+from assistant.protocols import Embedder
+from assistant.types import Answer, Chunk, Citation, Hit
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,16 @@ log = logging.getLogger(__name__)
 class DocumentAnswerer:
     """Answers from retrieved passages. ``search(text) -> hits`` retrieves document chunks only.
 
-    ``term_map`` maps words the corpus lacks; by default it is built on first use from the
-    retriever behind ``search`` (its chunks and embedding model) when there is one.
+    ``term_map`` maps words the corpus lacks; without one it is built on first use from
+    ``term_source`` (none: words the corpus lacks are not mapped).
     """
 
     def __init__(self, search: Callable[[str], list[Hit]], extractor: Extractor,
                  source_text: Callable[[str], str], source_title: Callable[[str], str],
-                 abstain_threshold: float, term_map: TermMap | None = None) -> None:
+                 abstain_threshold: float, term_map: TermMap | None = None,
+                 term_source: TermSource | None = None) -> None:
         self.search = search
+        self.term_source = term_source
         self.extractor = extractor
         self.source_text = source_text
         self.source_title = source_title
@@ -54,7 +58,8 @@ class DocumentAnswerer:
             with self._lock:
                 if not self._term_map_built:
                     try:
-                        self._term_map = _term_map_from_owner(self.search, self.extractor)
+                        self._term_map = (build_term_map(self.term_source, self.extractor)
+                                          if self.term_source is not None else None)
                     except Exception as err:  # noqa: BLE001 - answering without it beats failing
                         log.warning("term map unavailable (%s); unknown words are not mapped", err)
                         self._term_map = None
@@ -127,7 +132,7 @@ class DocumentAnswerer:
         for u in near[:2]:
             quote = exact_quote(u.quote, self.source_text(u.hit.chunk.source))
             if quote and len(clean(quote)) >= 6:
-                out.append(Citation(u.hit.chunk.source, u.hit.chunk.locator, quote,
+                out.append(Citation(u.hit.chunk.source, u.locator(), quote,
                                     self.source_title(u.hit.chunk.source)))
         if out:
             return out
@@ -140,21 +145,22 @@ class DocumentAnswerer:
         return out
 
 
-def _term_map_from_owner(search: Callable[[str], list[Hit]], extractor: Extractor) -> TermMap | None:
-    """The term map of the retriever behind ``search`` (a bound method of an object with a
-    ``retriever``: the default answerer). Its embedding model is used when the retriever has one."""
-    owner: Any = getattr(search, "__self__", None)
-    retriever = getattr(owner, "retriever", None)
-    if retriever is None or not hasattr(retriever, "chunks"):
-        return None
-    chunks = [c for c in retriever.chunks() if c.meta.get("kind", "document") == "document"]
-    embedder = None
-    handle = getattr(retriever, "handle", None) if hasattr(type(retriever), "handle") else None
-    if handle is not None:
-        embedder = getattr(handle, "embedder", None)
+@dataclass(frozen=True)
+class TermSource:
+    """What the term map is built from: the document chunks, the query embedder of the index
+    (None: words are mapped by spelling only) and where its vectors are cached."""
+
+    chunks: Sequence[Chunk]
+    embedder: Embedder | None = None
+    cache_dir: Path | None = None
+
+
+def build_term_map(source: TermSource, extractor: Extractor) -> TermMap:
+    """The corpus's term map, its embedding vectors computed in the background."""
     embed = None
     cache = None
-    if embedder is not None and hasattr(embedder, "embed_queries"):
+    embedder = source.embedder
+    if embedder is not None:
         def embed(texts: list[str]) -> np.ndarray:
             # A question's few words one by one: single queries run on one thread (~30 ms each);
             # a small batch would use the batch threads (~1 s when the other core is busy).
@@ -162,10 +168,8 @@ def _term_map_from_owner(search: Callable[[str], list[Hit]], extractor: Extracto
                 return np.asarray([embedder.embed_query(t) for t in texts], dtype=np.float32)
             return np.asarray(embedder.embed_queries(texts), dtype=np.float32)
 
-        settings = getattr(owner, "settings", None)
-        if settings is not None and hasattr(settings, "var_path"):
-            cache = cache_path(settings.var_path, str(getattr(embedder, "model_id", "")),
-                               str(getattr(embedder, "checksum", "")))
-    tm = TermMap.from_texts((c.text for c in chunks), extractor.tokens, embed=embed, cache_file=cache)
+        if source.cache_dir is not None:
+            cache = cache_path(source.cache_dir, embedder.model_id, embedder.checksum)
+    tm = TermMap.from_texts((c.text for c in source.chunks), extractor.tokens, embed=embed, cache_file=cache)
     tm.start_vectors()  # in the background; the first question needing them waits (bounded)
     return tm

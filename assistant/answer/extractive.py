@@ -61,6 +61,13 @@ class Unit:
     hit_rank: int
     hit: Hit
     column: str = ""  # table column header of a cell unit
+    row: str = ""  # table row label of a cell unit
+
+    def locator(self) -> str:
+        """Where the quote is: the chunk's heading path, and for a table cell its row and column
+        (the labels an answer shows with the cell are text of the source too)."""
+        base = self.hit.chunk.locator
+        return f"{base} > {self.row} > {self.column}" if self.column and self.row else base
 
 
 def clean(text: str) -> str:
@@ -106,24 +113,25 @@ def _cells(row: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
-def table_units(body: str, header: str) -> list[tuple[str, str, str]]:
-    """(scored text, quote, column header) per cell of a wide table whose first column labels the row."""
+def table_units(body: str, header: str) -> list[tuple[str, str, str, str]]:
+    """(scored text, quote, column header, row label) per cell of a wide table whose first
+    column labels the row."""
     head = _cells(header.splitlines()[0]) if header else []
-    out: list[tuple[str, str, str]] = []
+    out: list[tuple[str, str, str, str]] = []
     for line in body.splitlines():
         if not line.strip().startswith("|") or re.fullmatch(r"[|\-\s:]+", line.strip()):
             continue
         cells = _cells(line)
         if head and not any(head) and len(cells) > 1:  # a grid without headers: each cell stands alone
-            out.extend((c, c, "") for c in cells if c)
+            out.extend((c, c, "", "") for c in cells if c)
             continue
         wide = len(cells) >= 4 and sum(len(c) for c in cells[1:]) / max(1, len(cells) - 1) >= 12
         if not wide or len(head) != len(cells):
-            out.append((line.strip(), line.strip(), ""))
+            out.append((line.strip(), line.strip(), "", ""))
             continue
         for col, cell in zip(head[1:], cells[1:], strict=False):
             if cell:
-                out.append((f"{cells[0]}（{col}）: {cell}", cell, col))
+                out.append((f"{cells[0]}（{col}）: {cell}", cell, col, cells[0]))
     return out
 
 
@@ -262,7 +270,7 @@ class Extractor:
         body = hit.chunk.meta.get("body") or hit.chunk.text
         header = hit.chunk.meta.get("table_header") or ""
         if hit.chunk.meta.get("table"):
-            return [Unit(text, quote, rank, hit, col) for text, quote, col in table_units(body, header)]
+            return [Unit(text, quote, rank, hit, col, row) for text, quote, col, row in table_units(body, header)]
         return [Unit(u, u, rank, hit) for u in split_units(body)]
 
     def best_units(self, question: str, hits: Sequence[Hit], context: str = "",
@@ -398,7 +406,7 @@ class Extractor:
             if not quote:
                 continue
             texts.append(clean(u.text))
-            cites.append(Citation(src, u.hit.chunk.locator, quote, title(src)))
+            cites.append(Citation(src, u.locator(), quote, title(src)))
         if not cites:
             return Finding(None, [], found.coverage, "low_coverage", found.units[:1])
         text = "\n".join(texts)

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from assistant.answer import Asker
 from assistant.answer.about import answer_about
 from assistant.answer.claims import with_claims
-from assistant.answer.documents import DocumentAnswerer
+from assistant.answer.documents import DocumentAnswerer, TermSource
 from assistant.answer.extractive import Extractor
 from assistant.answer.records_answer import records_answer
 from assistant.chat import resolve
@@ -177,8 +177,15 @@ class Assistant:
 
     @built_once
     def documents(self) -> DocumentAnswerer:
+        from assistant.retrieve import HybridRetriever
+
+        retriever = self.retriever
+        # The index's own query embedder (the one its vectors were made with), else the given one.
+        embedder = retriever.handle.embedder if isinstance(retriever, HybridRetriever) else self._embedder
+        chunks = [c for c in retriever.chunks() if c.meta.get("kind", "document") == "document"]
         return DocumentAnswerer(self._search, self.extractor, self.sources.text, self.sources.title,
-                                self.settings.abstain_threshold)
+                                self.settings.abstain_threshold,
+                                term_source=TermSource(chunks, embedder, self.settings.var_path))
 
     def _documents(self, question: str, retrieval_text: str, context: str = "", column_hint: str = "") -> Answer:
         return self.documents.answer(question, retrieval_text, context, column_hint)

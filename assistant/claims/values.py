@@ -136,7 +136,7 @@ def find_values(text: str, names: bool = True) -> list[Value]:
         for m in NAME.finditer(masked):
             stem = m.group(0)
             core = re.sub(r"[都道府県市町村区省庁局]+$", "", stem)
-            if len(stem) >= 3 and core not in GENERIC_NAME_STEMS and not core.endswith(("都市", "地方")):
+            if len(stem) >= 3 and core and core not in GENERIC_NAME_STEMS and not core.endswith(("都市", "地方")):
                 add("name", m.start(), m.end(), "name:" + stem)
     found.sort(key=lambda v: v.start)
     return found

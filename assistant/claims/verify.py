@@ -21,6 +21,13 @@ from assistant.normalize import nfkc, parse_fiscal_year
 class _Cited(Protocol):
     source: str
     quote: str
+    locator: str
+
+
+def stated_text(citation: _Cited) -> str:
+    """What a citation states: its quote, and the place shown with it (a heading such as
+    「1 シンポジウムの開催」 or 「…一覧 (R4.12 時点)」 is text of the source too)."""
+    return f"{citation.quote}\n{citation.locator}" if citation.locator else citation.quote
 
 
 class Verifiable(Protocol):
@@ -122,7 +129,7 @@ def _check(c: Claim, text: str, citations: Sequence[_Cited], source_text) -> lis
         if len(c.citations) != 1:
             return [Problem("bad_citation", c.text, "a quoted claim carries exactly one citation", c.start)]
         cite = citations[c.citations[0]]
-        if not _quote_states(c, text, cite.quote):
+        if not _quote_states(c, text, stated_text(cite)):
             out.append(Problem("quote_mismatch", c.text, f"not in its quote: {cite.quote[:60]}", c.start))
     elif c.kind == "computed":
         got = recompute(c)
@@ -133,7 +140,7 @@ def _check(c: Claim, text: str, citations: Sequence[_Cited], source_text) -> lis
         cite = citations[c.citations[0]] if c.citations else None
         if not _converted_ok(c):
             out.append(Problem("conversion_mismatch", c.text, f"{c.rule}: {c.source_value}", c.start))
-        elif cite is None or not QuoteIndex(cite.quote).states_literally(c.source_value):
+        elif cite is None or not QuoteIndex(stated_text(cite)).states_literally(c.source_value):
             out.append(Problem("quote_mismatch", c.text, f"converted from a value not in its quote: {c.source_value}",
                                c.start))
     if source_text is not None:

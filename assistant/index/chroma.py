@@ -78,8 +78,7 @@ def _make_adapter() -> type:
             return "assistant-embedder"
 
         def get_config(self) -> dict[str, Any]:
-            return {"model_id": str(getattr(self.embedder, "model_id", "")),
-                    "checksum": str(getattr(self.embedder, "checksum", ""))}
+            return {"model_id": self.embedder.model_id, "checksum": self.embedder.checksum}
 
         @staticmethod
         def build_from_config(config: dict[str, Any]) -> Any:

@@ -14,6 +14,7 @@ from assistant.index import chroma as chroma_mod
 from assistant.index import store
 from assistant.index.bm25 import BM25Index
 from assistant.index.filters import MetaIndex
+from assistant.protocols import Embedder
 from assistant.types import Chunk
 
 
@@ -33,7 +34,7 @@ class IndexHandle:
     bm25: BM25Index
     meta: MetaIndex
     collection: Any
-    embedder: Any
+    embedder: Embedder
     client: Any = None
     position: dict[str, int] = field(default_factory=dict)
 
@@ -56,17 +57,16 @@ _LOCK = threading.Lock()
 _CACHE: dict[tuple[Any, ...], IndexHandle] = {}
 
 
-def _check_embedder(manifest: dict[str, Any], embedder: Any, vdir: Path) -> None:
+def _check_embedder(manifest: dict[str, Any], embedder: Embedder, vdir: Path) -> None:
     want = manifest.get("compat", {}).get("embedding", {})
-    have_id = str(getattr(embedder, "model_id", type(embedder).__name__))
-    have_sum = str(getattr(embedder, "checksum", ""))
+    have_id, have_sum = embedder.model_id, embedder.checksum
     if want.get("model_id") != have_id or want.get("checksum") != have_sum:
         raise IndexIncompatible(
             f"the index at {vdir} was built with {want.get('model_id')} ({want.get('checksum')}), "
             f"but the configured embedder is {have_id} ({have_sum}); run `assistant index`")
 
 
-def open_version(settings: Settings, version: str, embedder: Any) -> IndexHandle:
+def open_version(settings: Settings, version: str, embedder: Embedder) -> IndexHandle:
     """Open one version directory (raises IndexCorrupted with a rebuild hint on damage)."""
     vdir = settings.index_path / version
     manifest = store.read_manifest(vdir)
