@@ -62,3 +62,12 @@ class Asker(Protocol):
     def warm_up(self) -> None:
         """Load models, index and records now rather than on the first question."""
         ...
+
+
+@runtime_checkable
+class GuardReporter(Protocol):
+    """An answerer whose output passes a guard that can replace it (the LLM answerer)."""
+
+    def guard_report(self) -> dict[str, Any]:
+        """How often the guard intervened: calls, accepted, fallbacks by reason."""
+        ...

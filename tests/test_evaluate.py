@@ -141,8 +141,9 @@ def test_summary_retrieval_metrics_and_percentiles(sources):
     gold = [{"source": "corpus/documents/doc.md", "contains": "target"}]
     results = []
     for i, rank in enumerate([1, 2, 0, 5]):
-        ret = [{"source": "corpus/documents/doc.md", "text": "target" if r == rank else "x"} for r in range(1, 6)]
-        ans = Answer(question="q", text="x", meta={"retrieved": ret})
+        ret = [Hit(Chunk(str(r), "d", "corpus/documents/doc.md", "target" if r == rank else "x", "l"), 1.0)
+               for r in range(1, 6)]
+        ans = Answer(question="q", text="x", evidence=ret)
         results.append(evaluate_answer(item(id=str(i), gold_sources=gold), ans, 10.0 * (i + 1), sources))
     # An item without retrieval info is skipped.
     results.append(evaluate_answer(item(id="n", gold_sources=gold), Answer(question="q", text="x"), 50, sources))

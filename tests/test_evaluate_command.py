@@ -40,6 +40,9 @@ class ScriptedAsker:
     def ask(self, question: str, history: list[str] | None = None) -> Answer:
         return self.script[question]
 
+    def warm_up(self) -> None:
+        pass
+
 
 def good_script() -> dict[str, Answer]:
     return {

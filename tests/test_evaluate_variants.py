@@ -274,6 +274,9 @@ class RuleAsker:
             return Answer(question, "IoTです。", [Citation(SRC, "", "北見市 IoT")], route="records")
         return Answer(question, ABSTAIN_PHRASE, abstained=True, route="abstain")
 
+    def warm_up(self) -> None:
+        pass
+
 
 ITEMS = [
     QAItem(id="a1", question="H28年度の選定数は？", expected=["H28", "12"]),

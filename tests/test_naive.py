@@ -12,7 +12,7 @@ from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.naive import NaiveAssistant, first_sentence, longest_common_substring
 from assistant.config import Settings
 from assistant.evaluate.metrics import check_citation
-from assistant.evaluate.sources import SourceTexts
+from assistant.source_files import SourceTexts
 from tests.fakes import FakeEmbeddings
 
 DOC_A = "# 支援\n\n選定から5年で社会実装を目指す。複数年にわたる伴走型支援を行う。\n"
@@ -56,8 +56,8 @@ def test_naive_answers_with_first_sentence_and_valid_citation(naive):
     (c,) = ans.citations
     assert (c.source, c.locator) == ("corpus/documents/b.md", "メルマガ")
     assert c.quote == ans.text
-    assert [r["source"] for r in ans.meta["retrieved"]][0] == "corpus/documents/b.md"
-    assert len(ans.meta["retrieved"]) == 2
+    assert [h.chunk.source for h in ans.evidence][0] == "corpus/documents/b.md"
+    assert len(ans.evidence) == 2
 
 
 def test_naive_quote_is_longest_exact_substring(naive, tmp_path):

@@ -12,11 +12,12 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from assistant.answer import ABSTAIN_PHRASE
+from assistant.answer.claims import with_claims
 from assistant.config import Settings
-from assistant.evaluate.sources import SourceTexts
 from assistant.inputs import InputError, clean_question, refusal
 from assistant.normalize import nfkc
-from assistant.types import Answer, Citation
+from assistant.source_files import SourceTexts
+from assistant.types import Answer, Chunk, Citation, Hit
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n")
 _MARKUP = re.compile(r"^[\s#>*\-・|]+|\*\*|[\s|]+$")
@@ -101,12 +102,13 @@ class NaiveAssistant:
             return refusal(question, err)
         hits = self.store.similarity_search_with_score(question, k=self.settings.top_k)
         t1 = time.perf_counter()
-        retrieved = [{"source": d.metadata.get("source", ""), "locator": d.metadata.get("locator", ""),
-                      "text": d.page_content, "score": float(s)} for d, s in hits]
+        retrieved = [Hit(Chunk(str(d.metadata.get("id") or i), str(d.metadata.get("doc_id") or ""),
+                               str(d.metadata.get("source", "")), d.page_content, str(d.metadata.get("locator", ""))),
+                         float(s)) for i, (d, s) in enumerate(hits)]
         timings = {"retrieve_ms": (t1 - t0) * 1000}
         if not hits:
             return Answer(question=question, text=ABSTAIN_PHRASE, abstained=True, route=self.route,
-                          timings={**timings, "total_ms": timings["retrieve_ms"]}, meta={"retrieved": []})
+                          timings={**timings, "total_ms": timings["retrieve_ms"]})
         best, _ = hits[0]
         sentence = first_sentence(chunk_body(best.page_content, str(best.metadata.get("heading_path") or "")))
         source = str(best.metadata.get("source", ""))
@@ -115,5 +117,5 @@ class NaiveAssistant:
         citation = Citation(source=source, locator=str(best.metadata.get("locator", "")), quote=quote,
                             title=str(best.metadata.get("title", "")))
         timings["total_ms"] = (time.perf_counter() - t0) * 1000
-        return Answer(question=question, text=sentence, citations=[citation], abstained=False,
-                      route=self.route, timings=timings, meta={"retrieved": retrieved})
+        return with_claims(Answer(question=question, text=sentence, citations=[citation], abstained=False,
+                                  route=self.route, timings=timings, evidence=retrieved))

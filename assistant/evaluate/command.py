@@ -31,7 +31,8 @@ from assistant.evaluate.metrics import ItemResult, summarize
 from assistant.evaluate.qa import QAFileError, item_hash, items_hash, load_qa
 from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
 from assistant.evaluate.runner import run_items
-from assistant.evaluate.sources import RecordRows, SourceTexts
+from assistant.protocols import GuardReporter
+from assistant.source_files import RecordRows, SourceTexts
 
 PIPELINES = ("default", "naive")
 AskerFactory = Callable[[Settings, str], Asker]
@@ -98,15 +99,13 @@ def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory
         t0 = time.perf_counter()
         try:
             asker = factory(settings, name)
-            warm_up = getattr(asker, "warm_up", None)
-            if callable(warm_up):  # load models/index now, so the first item's latency is a query's
-                warm_up()
+            asker.warm_up()  # load models/index now, so the first item's latency is a query's
         except Exception as e:
             raise PipelineBuildError(f"cannot start the {name!r} pipeline: {type(e).__name__}: {e}") from e
         build_ms[name] = round((time.perf_counter() - t0) * 1000, 1)
         results = run_items(asker, items, sources, label=name, progress=progress, records=records)
         summary = summarize(results)
-        if hasattr(asker, "guard_report"):  # the LLM answerer: how often its guard intervened
+        if isinstance(asker, GuardReporter):  # the LLM answerer: how often its guard intervened
             summary["guard"] = asker.guard_report()
         runs[name] = (summary, results)
     return runs, build_ms

@@ -55,7 +55,7 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
         grounding = ground_numbers(answer.text, support, [item.question, *item.history], len(citations),
                                    declared)
     rank = None
-    if item.gold_sources and (answer.evidence or answer.route in ("documents", "naive")):
+    if item.gold_sources and answer.evidence:  # answers that searched the documents
         rank = gold_rank(item.gold_sources, retrieved_pairs(answer.evidence))
     # The verifier reads the cited files itself (this evaluator's reader, not the answerer's).
     problems = verify(answer, lambda source: sources.text(source)[0])
