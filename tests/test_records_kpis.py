@@ -5,11 +5,9 @@ parsed query, so these tests do not depend on routing."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from assistant.normalize import nfkc
+from assistant.claims import Computation, attribute
 from assistant.records.kpis_answer import asked_counters, asked_spelling, deadline_spelling, unit_counter
 
 
@@ -18,11 +16,10 @@ def kpis(engine, question):
 
 
 def figures_are_cited(result) -> None:
-    """Every number of the answer is in a cited row's quote or among the computed numbers."""
-    quotes = " ".join(nfkc(r.quote).replace(",", "") for r in result.rows)
-    cited = set(re.findall(r"[0-9]+(?:\.[0-9]+)?", quotes)) | set(result.numbers)
-    for n in re.findall(r"[0-9]+(?:\.[0-9]+)?", nfkc(result.text).replace(",", "")):
-        assert n in cited, (n, result.text)
+    """Every figure of the answer is in a cited row's quote or is one of the computed figures."""
+    computations = [Computation(c.operation, c.value, c.inputs) for c in result.computed]
+    found = attribute(result.text, [r.quote for r in result.rows], computations)
+    assert not [c.text for c in found.unsupported if c.value_kind == "number"], result.text
 
 
 def test_unit_and_spelling_helpers():
@@ -121,7 +118,8 @@ def test_deadline_since_and_range(engine):
 def test_difference_from_the_current_level(engine):
     r = kpis(engine, "デジタル推進委員はこれから何人増やす予定？")
     assert r.status == "answer"
-    assert "5万人 − 2万人強 = 約3万人" in r.text and r.numbers == ["3"]
+    # computed figures are compared as answers' values are: 3万人 is 30000
+    assert "5万人 − 2万人強 = 約3万人" in r.text and r.numbers == ["30000"]
     figures_are_cited(r)
 
 

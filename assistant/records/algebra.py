@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant.records.query import RecordQuery
-from assistant.records.result import RecordResult, year_label
+from assistant.records.result import RecordResult, count_of, year_label
 from assistant.records.schema import Project
 from assistant.understand.regions import standard_region_of
 
@@ -75,10 +75,11 @@ class ProjectAlgebra:
             return RecordResult("abstain", "")
         same = [p for p in self.records.projects if p is not base and set(p.technologies) == set(base.technologies)]
         head = f"{base.entry}の主な活用技術（{base.technologies_as_written}）と同じ組み合わせの事業は"
+        count = count_of(same, f"支援対象事業一覧で、主な活用技術が{base.entry}と同じ組み合わせのほかの事業を数えた結果")
         if not same:
-            return RecordResult("answer", head + "ほかにありません（0件）。", rows=[base], numbers=["0"])
+            return RecordResult("answer", head + "ほかにありません（0件）。", rows=[base], computed=[count])
         return RecordResult("answer", head + f"ほかに{len(same)}件です: {names(same)}。", rows=[base, *same],
-                            numbers=[str(len(same))])
+                            computed=[count])
 
     def _which_first(self, rows: list[Project]) -> RecordResult:
         ys = sorted(rows, key=lambda p: p.selection_fy)
@@ -101,7 +102,12 @@ class ProjectAlgebra:
         what = GROUP_WORDS[q.group or "prefecture"]
         text = (f"支援対象事業一覧（{cond}）を{what}別に数えると、事業が{q.having}件の{what}は{len(hit)}です"
                 f"（全{len(groups)}{what}中）: " + "、".join(hit) + "。")
-        return RecordResult("answer", text, rows=[p for v in hit.values() for p in v], numbers=[str(len(hit))])
+        counted = [p for v in groups.values() for p in v]
+        computed = [count_of([p for v in hit.values() for p in v], f"{cond}の事業を{what}別に数え、"
+                             f"{q.having}件の{what}を数えた結果", keys=list(hit)),
+                    count_of(counted, f"{cond}の事業がある{what}を数えた結果", keys=list(groups)),
+                    *(count_of(v, f"{cond}のうち{k}の事業を数えた結果") for k, v in list(hit.items())[:1])]
+        return RecordResult("answer", text, rows=[p for v in hit.values() for p in v], computed=computed)
 
     def _group_rank(self, q: RecordQuery, rows: list[Project], cond: str) -> RecordResult:
         groups = self._groups(q, rows)
@@ -120,7 +126,8 @@ class ProjectAlgebra:
         cited = [p for k in top for p in groups[k]]
         text = (f"支援対象事業一覧（{cond}）を{what}別に数えると、事業が{head}{word}のは"
                 f"{'、'.join(top)}（{target}件: {names(cited)}）です。{note}\n内訳: {ranking}")
-        return RecordResult("answer", text, rows=cited, numbers=[str(target), *(str(len(v)) for v in groups.values())])
+        computed = [count_of(v, f"{cond}のうち{what}が{k}の事業を数えた結果") for k, v in groups.items()]
+        return RecordResult("answer", text, rows=cited, computed=computed)
 
     def _by_year(self, q: RecordQuery, rows: list[Project], cond: str) -> RecordResult:
         latest = (q.order == "latest") != q.reverse
@@ -128,7 +135,8 @@ class ProjectAlgebra:
         hit = [p for p in rows if p.selection_fy == y]
         word = "最も新しい" if latest else "最も早い"
         return RecordResult("answer", f"支援対象事業一覧（{cond}）で採択が{word}のは{year_label(y)}の"
-                            f"{len(hit)}件: {names(hit)}です。", rows=hit, numbers=[str(len(hit))])
+                            f"{len(hit)}件: {names(hit)}です。", rows=hit,
+                            computed=[count_of(hit, f"{cond}のうち採択が{year_label(y)}の事業を数えた結果")])
 
     def _same_year(self, rows: list[Project], cond: str) -> RecordResult:
         years = sorted({p.selection_fy for p in rows})
@@ -136,7 +144,7 @@ class ProjectAlgebra:
             text = f"{cond}の{len(rows)}件は、すべて{year_label(years[0])}の採択です: {names(rows)}。"
         else:
             text = f"{cond}の{len(rows)}件の採択年度は分かれています: {names(rows)}。"
-        return RecordResult("answer", text, rows=rows, numbers=[str(len(rows))])
+        return RecordResult("answer", text, rows=rows, computed=[count_of(rows, f"{cond}の事業を数えた結果")])
 
     def _all(self, q: RecordQuery, rows: list[Project]) -> RecordResult | None:
         """「(※)の事業は全部自動運転を使ってる？」: the terms after 全部 are the predicate."""
@@ -153,18 +161,21 @@ class ProjectAlgebra:
         ok = [p for p in subject if set(pred_techs) <= set(p.technologies)
               and (not pred_flag or p.mlit_autonomous_support == q.mlit_flag)]
         pred = "、".join(pred_techs) + ("(※)の対象" if pred_flag else "")
+        bad = [p for p in subject if p not in ok]
+        counts = [count_of(subject, "質問の対象の事業を数えた結果"),
+                  count_of(ok, f"対象の事業のうち{pred}に該当する事業を数えた結果"),
+                  count_of(bad, f"対象の事業のうち{pred}に該当しない事業を数えた結果")]
         if q.lang == "en":
             every = "both" if len(subject) == 2 else f"all {len(subject)}"
             text = (f"Yes, {every} of them: {names(subject)}." if len(ok) == len(subject) else
-                    f"No: {len(ok)} of {len(subject)} match ({pred}); not: {names([p for p in subject if p not in ok])}.")
-            return RecordResult("answer", text, rows=subject, numbers=[str(len(subject)), str(len(ok))])
+                    f"No: {len(ok)} of {len(subject)} match ({pred}); not: {names(bad)}.")
+            return RecordResult("answer", text, rows=subject, computed=counts)
         if len(ok) == len(subject):
             text = f"はい、{len(subject)}件すべてが{pred}に該当します: {names(subject)}。"
         else:
-            bad = [p for p in subject if p not in ok]
             text = (f"いいえ、{len(subject)}件のうち{pred}に該当するのは{len(ok)}件で、該当しないのは"
                     f"{len(bad)}件です: {names(bad)}。")
-        return RecordResult("answer", text, rows=subject, numbers=[str(len(subject)), str(len(ok))])
+        return RecordResult("answer", text, rows=subject, computed=counts)
 
 
 def _without(q: RecordQuery, techs: list[str], flag: bool) -> RecordQuery:

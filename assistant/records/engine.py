@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from assistant.config import REPO_ROOT
 from assistant.records.algebra import ProjectAlgebra
+from assistant.records.cells import SourceCells, shown_cells
 from assistant.records.coverage import CoverageChecker
 from assistant.records.events_answer import EventAnswers
 from assistant.records.kpis_answer import KpiAnswers
@@ -20,9 +22,11 @@ from assistant.records.programs_algebra import CONFIRM, ProgramAlgebra
 from assistant.records.projects_answer import ProjectAnswers
 from assistant.records.query import NUMBER_REF, RecordQuery, parse_question
 from assistant.records.result import RecordResult
+from assistant.records.schema import Program, RecordBase
 from assistant.records.support_answer import CAN_APPLY, ENDED_EARLY, INCLUDING, UNTIL_WHEN, SupportAnswers
 from assistant.records.tables_answer import TableAnswers
 from assistant.records.vocab import Vocabulary
+from assistant.sources import SourceStore
 from assistant.tokenize import content_terms, morphemes, reading
 from assistant.tokenize import tokenize as default_tokenize
 from assistant.understand.lexicon import Lexicon, sudachi_place_names
@@ -65,8 +69,10 @@ def operator_spans(text: str, cues: list[str]) -> list[str]:
 class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswers, TableAnswers, KpiAnswers, EventAnswers):
     """Answers structured questions from a :class:`RecordSet`; returns None when not its job."""
 
-    def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None) -> None:
+    def __init__(self, records: RecordSet, tokenize: Callable[[str], list[str]] | None = None,
+                 source_text: Callable[[str], str] | None = None) -> None:
         self.records = records
+        self.cells = SourceCells(source_text or SourceStore(REPO_ROOT).text)
         self.coverage = CoverageChecker(records, tokenize or default_tokenize, morphemes)
         self._kpi_names = kpi_name_tokens(records.kpis, content_terms)
         names = sorted({m for p in records.projects for m in p.municipalities}
@@ -132,6 +138,20 @@ class RecordsEngine(SupportAnswers, ProjectAlgebra, ProgramAlgebra, ProjectAnswe
 
     # -- dispatch ------------------------------------------------------------------------------
     def run(self, q: RecordQuery) -> RecordResult | None:
+        """The result of ``q``, citing every shown value: its row, or the cell or sentence holding it."""
+        result = self._dispatch(q)
+        if result is not None and result.text:
+            result.rows = list(result.rows)  # its own list: the notes' rows are added to it
+            self._cite_notes(result)
+            result.rows = shown_cells(self.cells, result.rows, result.text, self._program_of)
+        return result
+
+    def _program_of(self, row: RecordBase) -> list[Program]:
+        """The program a row counts or states something about (a selection count, a fact)."""
+        program = self.program_by_id.get(getattr(row, "program_id", ""))
+        return [program] if program is not None and program is not row else []
+
+    def _dispatch(self, q: RecordQuery) -> RecordResult | None:
         if q.unknown_places and not (q.municipalities or q.prefectures) and q.domain != "projects":
             # An attribute of a place the records do not know (札幌市の予算): not in the documents.
             return RecordResult("abstain", "", filters=["自治体: " + "、".join(q.unknown_places)])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from assistant.normalize import match_key, nfkc, normalize_text
 from assistant.records.load import RecordSet
 from assistant.records.query import RecordQuery
-from assistant.records.result import RecordResult, year_ok
+from assistant.records.result import RecordComputation, RecordResult, combined, count_of, year_ok
 from assistant.records.schema import Event
 from assistant.tokenize import content_terms, morphemes, reading
 
@@ -279,13 +279,13 @@ class EventAnswers:
 
     def _days(self, events: list[Event], filt: list[str]) -> RecordResult:
         """「シンポジウムは何日間？」: the sessions of each kind, one per day."""
-        lines, numbers = [], []
+        lines, computed = [], []
         for kind in dict.fromkeys(e.kind for e in events):
             ks = [e for e in events if e.kind == kind]
             days = "、".join(f"{e.day + ' ' if e.day else ''}{e.date_as_written}" for e in ks)
             lines.append(f"{kind}は{len(ks)}日間の開催です（{days}）。")
-            numbers.append(str(len(ks)))
-        return RecordResult("answer", "\n".join(lines), rows=list(events), numbers=numbers, filters=filt)
+            computed.append(count_of(ks, f"{kind}の開催日（1日1行）を数えた結果"))
+        return RecordResult("answer", "\n".join(lines), rows=list(events), computed=computed, filters=filt)
 
     def _count_events(self, events: list[Event], filt: list[str]) -> RecordResult:
         """「令和4年度は何回開催された？」: sessions on consecutive days of one kind are one event."""
@@ -299,7 +299,9 @@ class EventAnswers:
         listing = "、".join(f"{g[0].kind}（{g[0].date_as_written}" + (f"～{g[-1].date_as_written}" if len(g) > 1 else "")
                            + "）" for g in groups)
         text = f"資料にある開催は{len(groups)}回です: {listing}。"
-        return RecordResult("answer", text, rows=list(events), numbers=[str(len(groups))], filters=filt)
+        count = count_of(events, "同じ種類で連続する日の開催を1回として、開催を数えた結果",
+                         keys=[g[0].event_id for g in groups])
+        return RecordResult("answer", text, rows=list(events), computed=[count], filters=filt)
 
     def _asked_group(self, text: str, events: list[Event]) -> dict[str, tuple[str, int]] | None:
         """The participant group the question names in each session (event id -> (group, count)).
@@ -328,7 +330,7 @@ class EventAnswers:
         if not counted:
             return None
         lines: list[str] = []
-        numbers: list[str] = []
+        computed: list[RecordComputation] = []
         if group:
             per = [(e, group[e.event_id]) for e in counted if e.event_id in group]
             if not per:
@@ -356,11 +358,12 @@ class EventAnswers:
             total = sum(n for _, (_, n) in per)
             calc = " + ".join(f"{n}名" for _, (_, n) in per) + f" = {total}名"
             lines.append(f"{'両日' if all(e.day for e, _ in per) else ''}合わせて{calc}です（各回の人数の合計）。")
-            numbers.append(str(total))
+            computed.append(combined("sum", [n for _, (_, n) in per], [e for e, _ in per],
+                                     f"{' + '.join(f'{n}名' for _, (_, n) in per)} の合計（各回の{gname}の人数）"))
             lines.extend(f"（{_label(e)}の参加者: {e.participants}名（{e.participants_breakdown}））" for e, _ in per)
             if "place" in attrs:
                 lines.extend(f"{_label(e)}の場所: {e.place}" for e, _ in per)
-            return RecordResult("answer", "\n".join(lines), rows=[e for e, _ in per], numbers=numbers, filters=filt)
+            return RecordResult("answer", "\n".join(lines), rows=[e for e, _ in per], computed=computed, filters=filt)
         if len(counted) < 2:
             return None
         listing = "、".join(f"{_label(e)}{e.participants}名" for e in counted)
@@ -370,12 +373,15 @@ class EventAnswers:
             direction = "少ない" if "少ない" in words else "多い"
             pick = (min if direction == "少ない" else max)(counted, key=lambda e: e.participants)
             lines.append(f"最も{direction}のは{_label(pick)}（{pick.participants}名）です。")
+            computed.append(combined("min" if direction == "少ない" else "max", [e.participants for e in counted],
+                                     counted, f"各回の参加者数（{listing}）で最も{direction}人数"))
         else:
             total = sum(e.participants for e in counted)
             calc = " + ".join(f"{e.participants}名" for e in counted) + f" = {total}名"
             lines.append(f"合わせて{calc}です（各回の人数の合計）。")
-            numbers.append(str(total))
-        return RecordResult("answer", "\n".join(lines), rows=counted, numbers=numbers, filters=filt)
+            computed.append(combined("sum", [e.participants for e in counted], counted,
+                                     f"{' + '.join(f'{e.participants}名' for e in counted)} の合計（各回の参加者数）"))
+        return RecordResult("answer", "\n".join(lines), rows=counted, computed=computed, filters=filt)
 
     def _absent_item(self, events: list[Event], elsewhere: list[Event], terms: set[str],
                      filt: list[str]) -> RecordResult:

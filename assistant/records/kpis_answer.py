@@ -17,12 +17,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from assistant.normalize import nfkc
 from assistant.records.load import RecordSet
 from assistant.records.query import RecordQuery
-from assistant.records.result import RecordResult, year_ok
+from assistant.records.result import (
+    RecordComputation,
+    RecordResult,
+    combined,
+    count_of,
+    written_figure,
+    year_ok,
+)
 from assistant.records.schema import Kpi
 from assistant.tokenize import content_terms, morphemes
 
@@ -301,13 +309,14 @@ class KpiAnswers:
             return RecordResult("abstain", text, rows=named, filters=[*filt, text])
         if filt and not spec.names:
             return RecordResult("empty", "、".join(filt) + "のKPIは資料の一覧にありません（0件）。",
-                                rows=self.records.kpis[:1], numbers=["0"], filters=filt)
+                                rows=self.records.kpis[:1],
+                                computed=[count_of([], "、".join(filt) + "のKPIを数えた結果")], filters=filt)
         return RecordResult("abstain", "", filters=filt)
 
     def _kpi_list(self, q: RecordQuery, spec: _Spec, kpis: list[Kpi], filt: list[str]) -> RecordResult:
         until = [r for r in q.years if r.bound == "until"]
         names = len({k.name for k in kpis})
-        numbers: list[str] = []
+        computed: list[RecordComputation] = []
         if until and len(until) == 1:
             # 「2025年度までの目標」: those due that year first, then the ones due earlier.
             y = until[0].year
@@ -322,15 +331,20 @@ class KpiAnswers:
                 text = (f"期限が{y}年度（まで）のKPI{cond}は{len(exact)}件です。\n" + "\n".join(kpi_lines(exact))
                         + f"\nこのほか、期限がそれより前のもの{len(earlier)}件（合わせて{len(kpis)}件）:\n"
                         + "\n".join(kpi_lines(earlier)))
-                return RecordResult("answer", text, rows=[*exact, *earlier],
-                                    numbers=[str(len(exact)), str(len(earlier)), str(len(kpis))], filters=filt)
+                computed = [count_of(exact, f"期限が{y}年度のKPIを数えた結果"),
+                            count_of(earlier, f"期限が{y}年度より前のKPIを数えた結果"),
+                            count_of(kpis, "該当するKPIを数えた結果")]
+                return RecordResult("answer", text, rows=[*exact, *earlier], computed=computed, filters=filt)
         head = ""
         if (filt and not spec.names) or (q.intent == "count" and not spec.names):
             label = "、".join(filt)
             extra = f"（{names}項目）" if names != len(kpis) else ""
             head = f"{label}のKPIは{len(kpis)}件{extra}です。\n" if label else f"KPIは{len(kpis)}件{extra}です。\n"
-            numbers = [str(len(kpis))] + ([str(names)] if extra else [])
-        return RecordResult("answer", head + "\n".join(kpi_lines(kpis)), rows=list(kpis), numbers=numbers,
+            what = f"{label}のKPI" if label else "KPI"
+            computed = [count_of(kpis, f"{what}（目標ごとに1件）を数えた結果")]
+            if extra:
+                computed.append(count_of(kpis, f"{what}の項目（KPIの名前）を数えた結果", keys=[k.name for k in kpis]))
+        return RecordResult("answer", head + "\n".join(kpi_lines(kpis)), rows=list(kpis), computed=computed,
                             filters=filt)
 
     def _kpi_groups(self, kpis: list[Kpi], filt: list[str]) -> RecordResult:
@@ -342,18 +356,19 @@ class KpiAnswers:
         other = [s for s in sections if s not in headed]
         order = headed or other
         lines = [f"KPIは資料の{len(order)}つの見出しに分かれています。"]
-        numbers = [str(len(order))]
+        counted = [k for s in order for k in sections[s]]
+        computed = [count_of(counted, "KPIの見出しを数えた結果", keys=order)]
         for s in order:
             n = len({k.name for k in sections[s]})
             lines.append(f"■ {s}（{n}項目）")
             lines.extend("  " + line for line in kpi_lines(sections[s]))
-            numbers.append(str(n))
+            computed.append(count_of(sections[s], f"「{s}」のKPIの項目を数えた結果", keys=[k.name for k in sections[s]]))
         if headed and other:
             for s in other:
                 lines.append(f"このほか「{s}」の項に次の目標があります。")
                 lines.extend("  " + line for line in kpi_lines(sections[s]))
         rows = [k for s in [*order, *(other if headed else [])] for k in sections[s]]
-        return RecordResult("answer", "\n".join(lines), rows=rows, numbers=numbers, filters=filt)
+        return RecordResult("answer", "\n".join(lines), rows=rows, computed=computed, filters=filt)
 
     def _kpi_sections_of(self, kpis: list[Kpi], filt: list[str]) -> RecordResult:
         """「光ファイバの目標はどの区分？」: the section of each KPI asked about."""
@@ -379,7 +394,8 @@ class KpiAnswers:
             approx = "約" if re.search(APPROX, k.baseline_as_written + k.target_as_written) else ""
             calc = f"{fmt_number(k.value)}{k.unit} − {_strip_prefix(k.baseline_as_written)} = {approx}{fmt_number(d)}{k.unit}"
             text = f"{k.name}の目標は{_target(k)}で、増やす数は{calc}です。"
-            return RecordResult("answer", text, rows=[k], numbers=[fmt_number(d).replace(",", "")])
+            figures = [_figure(k.value, k.unit), _figure(k.baseline_value, k.unit)]
+            return RecordResult("answer", text, rows=[k], computed=[combined("difference", figures, [k], calc)])
         units = {unit_counter(k.unit) for k in numeric}
         if len(numeric) < 2 or len(units) != 1:
             return None
@@ -398,20 +414,22 @@ class KpiAnswers:
             text = f"{a.name}の目標は{_target(a)}から{_target(b)}へ、差は{calc}です。"
         else:
             text = f"{b.name}（{_target(b)}）と{a.name}（{_target(a)}）の差は{calc}です。"
+        figures = [_figure(b.value, b.unit), _figure(a.value, a.unit)]
         return RecordResult("answer", text + "\n" + "\n".join(kpi_lines([a, b])), rows=[a, b],
-                            numbers=[fmt_number(d).replace(",", "")])
+                            computed=[combined("difference", figures, [b, a], calc)])
 
     def _kpi_periods(self, kpis: list[Kpi], filt: list[str]) -> RecordResult:
         """「デジタル推進人材は何年間で230万人？」: a cumulative period's length, computed."""
-        lines, numbers, rows = [], [], []
+        lines, computed, rows = [], [], []
         for k in kpis:
             if k.period_start_fy and k.deadline_fy:
                 n = k.deadline_fy - k.period_start_fy + 1
                 lines.append(f"{k.name}の目標{k.target_as_written}は{k.deadline_as_written}で、期間は"
                              f"{k.period_start_fy}年度から{k.deadline_fy}年度までの{n}年間です。")
-                numbers.append(str(n))
+                computed.append(combined("year_span", [k.period_start_fy, k.deadline_fy], [k],
+                                         f"{k.period_start_fy}年度から{k.deadline_fy}年度までの年数（両端を含む）"))
                 rows.append(k)
-        return RecordResult("answer", "\n".join(lines), rows=rows, numbers=numbers, filters=filt)
+        return RecordResult("answer", "\n".join(lines), rows=rows, computed=computed, filters=filt)
 
     def _kpi_superlative(self, kpis: list[Kpi], how: tuple[str, str], filt: list[str]) -> RecordResult:
         key, direction = how
@@ -457,11 +475,17 @@ class KpiAnswers:
         unit = numeric[0].unit
         calc = " + ".join(f"{fmt_number(k.value)}{unit}" for k in numeric) + f" = {fmt_number(total)}{unit}"
         text = f"合計は{calc}です（各KPIの目標値を足した数）。\n" + "\n".join(kpi_lines(numeric))
-        return RecordResult("answer", text, rows=numeric, numbers=[fmt_number(total).replace(",", "")],
+        total_of = combined("sum", [_figure(k.value, unit) for k in numeric], numeric, f"{calc}（各KPIの目標値の合計）")
+        return RecordResult("answer", text, rows=numeric, computed=[total_of],
                             filters=filt)
 
     def _kpi_list_plain(self, kpis: list[Kpi], filt: list[str]) -> RecordResult:
         return RecordResult("answer", "\n".join(kpi_lines(kpis)), rows=list(kpis), filters=filt)
+
+
+def _figure(value: float | None, unit: str) -> Decimal:
+    """A KPI figure as the answer writes it (5 with unit 万人 -> 50000)."""
+    return written_figure(f"{fmt_number(value or 0).replace(',', '')}{unit}")
 
 
 def _years_label(refs: list[YearRef]) -> str:

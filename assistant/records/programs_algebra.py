@@ -10,7 +10,7 @@ import re
 
 from assistant.records.load import RecordSet
 from assistant.records.query import RecordQuery
-from assistant.records.result import RecordResult, year_label, year_ok
+from assistant.records.result import RecordResult, combined, count_of, written_figure, year_label, year_ok
 from assistant.records.schema import Program, ProgramSelection
 
 
@@ -76,8 +76,10 @@ class ProgramAlgebra:
         parts = " + ".join(f"{s.count}" for s in used)
         detail = "、".join(f"{self.program_by_id[s.program_id].program_name}（{s.fiscal_year_label}）{s.count}事業"
                            for s in used)
+        computed = [combined("sum", [s.count for s in used], used, f"{parts} の合計（{when}の各事業の選定数）"),
+                    count_of(used, "合計した事業を数えた結果", keys=[p.program_id for p in progs])]
         return RecordResult("answer", f"{when}の選定数を{len(progs)}事業で合計すると{total}事業です"
-                            f"（{parts} = {total}）。内訳: {detail}。", rows=used, numbers=[str(total)])
+                            f"（{parts} = {total}）。内訳: {detail}。", rows=used, computed=computed)
 
     def _rank(self, progs: list[Program], sels: list[ProgramSelection], q: RecordQuery) -> RecordResult:
         totals = {p.program_id: sum(s.count for s in self._picked(sels, q, p.program_id)) for p in progs}
@@ -93,12 +95,19 @@ class ProgramAlgebra:
         ranking = "、".join(f"{self.program_by_id[p].program_name} {v}事業"
                             for p, v in sorted(totals.items(), key=lambda kv: -kv[1]))
         rows = [s for p in progs for s in self._picked(sels, q, p.program_id)]
+        computed = []
+        for p in progs:
+            picked = self._picked(sels, q, p.program_id)
+            if len(picked) > 1:  # a total over years; one year's count is its cell
+                computed.append(combined("sum", [s.count for s in picked], picked,
+                                         " + ".join(f"{s.count}" for s in picked)
+                                         + f" の合計（{self.program_by_id[p.program_id].program_name}の各年度の選定数）"))
         return RecordResult("answer", f"{when}の選定数で{word}のは{names}で{sizes[n - 1]}事業です。"
-                            f"（{ranking}）", rows=rows, numbers=[str(v) for v in totals.values()])
+                            f"（{ranking}）", rows=rows, computed=computed)
 
     def _change(self, progs: list[Program], sels: list[ProgramSelection], y0: int, y1: int,
                 q: RecordQuery) -> RecordResult:
-        lines, ups, downs, rows = [], [], [], []
+        lines, ups, downs, rows, computed = [], [], [], [], []
         for p in progs:
             a = next((s for s in sels if s.program_id == p.program_id and s.fiscal_year == y0), None)
             b = next((s for s in sels if s.program_id == p.program_id and s.fiscal_year == y1), None)
@@ -106,6 +115,10 @@ class ProgramAlgebra:
                 continue
             d = b.count - a.count
             rows += [a, b]
+            big, small = (b, a) if d >= 0 else (a, b)  # the change as a size (3事業減: 14 − 11)
+            computed.append(combined("difference", [big.count, small.count], [a, b],
+                                     f"{p.program_name}の{big.fiscal_year_label} {big.count}事業 − "
+                                     f"{small.fiscal_year_label} {small.count}事業"))
             (ups if d > 0 else downs if d < 0 else []).append(p.program_name)
             sign = f"{d}事業増" if d > 0 else f"{-d}事業減" if d < 0 else "増減なし"
             lines.append(f"{p.program_name}（{p.ministry}）: {a.fiscal_year_label} {a.count}事業 → "
@@ -118,7 +131,7 @@ class ProgramAlgebra:
             picked, word = (downs, "減った") if down else (ups, "増えた")
             head = (f"{year_label(y0)}から{year_label(y1)}にかけて選定数が{word}のは"
                     f"{'、'.join(picked) or 'ありません'}です。\n")
-        return RecordResult("answer", head + "\n".join(lines), rows=rows)
+        return RecordResult("answer", head + "\n".join(lines), rows=rows, computed=computed)
 
     def _program_best_year(self, p: Program, sels: list[ProgramSelection], q: RecordQuery) -> RecordResult:
         mine = [s for s in sels if s.program_id == p.program_id]
@@ -184,8 +197,9 @@ class ProgramAlgebra:
             return RecordResult("abstain", f"{when}の選定数はどの事業にも記載がありません。", rows=sels[-1:])
         detail = "、".join(f"{self.program_by_id[s.program_id].program_name}（{self.program_by_id[s.program_id].ministry}）"
                            f"{s.count}事業" for s in used)
+        count = count_of(used, f"{when}に選定数の記載がある事業を数えた結果", keys=[s.program_id for s in used])
         return RecordResult("answer", f"{when}に選定があるのは{len({s.program_id for s in used})}事業です: {detail}。",
-                            rows=used, numbers=[str(len({s.program_id for s in used}))])
+                            rows=used, computed=[count])
 
     def _same_domain(self, progs: list[Program]) -> RecordResult:
         """「2つの事業の問合せアドレス、ドメイン同じ？」: the part after @ of each address."""
@@ -206,4 +220,5 @@ class ProgramAlgebra:
                 + "、".join(f"{p.program_name}（{p.ministry}）: {p.budget_r5}" for p in priced) + "。")
         if missing:
             text += "金額が示されていない事業: " + "、".join(f"{p.program_name}（{p.budget_r5}）" for p in missing) + "。"
-        return RecordResult("answer", text, rows=priced + missing, numbers=[_fmt(total)])
+        total_of = combined("sum", [written_figure(p.budget_r5) for p in priced], priced, f"{parts} の合計")
+        return RecordResult("answer", text, rows=priced + missing, computed=[total_of])

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from assistant.records.load import RecordSet
 from assistant.records.query import RecordQuery
-from assistant.records.result import RecordResult, year_label, year_ok, year_ref_label
+from assistant.records.result import RecordResult, count_of, year_label, year_ok, year_ref_label
 from assistant.records.schema import Program, Project, RecordBase
+from assistant.records.support_answer import ENDS_FILTER, ENDS_NOTE, FLAG_NOTE
 
 LIST_LIMIT = 12  # names spelled out in a count answer up to this many
 
@@ -39,9 +40,9 @@ class ProjectAnswers:
         if q.excluded_technologies:
             f.append("活用技術に含まない: " + "、".join(q.excluded_technologies))
         if q.mlit_flag:
-            f.append("(※)国土交通省道路局の自動運転サービス導入支援事業の対象")
+            f.append("(※)" + FLAG_NOTE)
         if q.support_ends:
-            f.append("R4年度末で支援終了（H30年度選定）")
+            f.append(ENDS_FILTER)
         if q.municipality_kind:
             f.append(f"{q.municipality_kind}の事業")
         if q.numbers:
@@ -94,6 +95,11 @@ class ProjectAnswers:
             rows.append(p)
         return rows
 
+    def _year_bounds(self) -> list[RecordBase]:
+        """The rows of the earliest and the latest selection year of the project table."""
+        rows = sorted(self.records.projects, key=lambda p: p.selection_fy)
+        return ([rows[0]] if rows[0] is rows[-1] else [rows[0], rows[-1]]) if rows else []
+
     def _years_in_range(self, q: RecordQuery, known: set[int]) -> bool:
         return all(r.bound != "eq" or r.year in known for r in q.years)
 
@@ -114,17 +120,20 @@ class ProjectAnswers:
             asked = "、".join(year_label(r.year) for r in q.years)
             have = sorted(known_years)
             return RecordResult("abstain", f"{asked}に採択された事業は資料の一覧にありません（一覧の採択年度は"
-                                f"{year_label(have[0])}〜{year_label(have[-1])}）。", rows=self.records.projects[:1],
+                                f"{year_label(have[0])}〜{year_label(have[-1])}）。", rows=self._year_bounds(),
                                 filters=filters)
         if q.unknown_places and not q.municipalities:  # 札幌市 / 北海道札幌市: not in the table
             place = "、".join(q.unknown_places)
             text = f"{place}の事業は支援対象事業一覧（{len(self.records.projects)}事業）にありません（0件）。"
+            size_rows, size = self._table_size()  # type: ignore[attr-defined]
+            rows_ = [*self.records.projects[:1], *size_rows]
+            computed = [count_of([], f"支援対象事業一覧で、自治体が{place}の事業を数えた結果"), *size]
             if not lookup and q.intent in ("count", "list", "total"):
-                return RecordResult("empty", text, rows=self.records.projects[:1],
-                                    numbers=["0", str(len(self.records.projects))], filters=[f"自治体: {place}"])
+                return RecordResult("empty", text, rows=rows_, computed=computed, filters=[f"自治体: {place}"])
             # 「札幌市の事業はR1採択でしたか？」: nothing about it in the documents — say so, and why.
-            return RecordResult("abstain", text if "事業" in q.text else "", rows=self.records.projects[:1],
-                                filters=[f"自治体: {place}"])
+            if "事業" not in q.text:
+                return RecordResult("abstain", "", rows=self.records.projects[:1], filters=[f"自治体: {place}"])
+            return RecordResult("abstain", text, rows=rows_, computed=computed, filters=[f"自治体: {place}"])
         if lookup and q.municipalities and q.mlit_flag is not None and not q.set_all:
             q = replace(q, mlit_flag=None)  # 「いなべ市は(※)の対象？」: describe the row, flag or not
         rows = self._filter_projects(q)
@@ -146,7 +155,8 @@ class ProjectAnswers:
             what = "、".join(q.prefectures + q.municipalities) or "条件"
             # Cite the table that was searched (its first row) so the "none" answer is verifiable.
             return RecordResult("empty", f"{what}に該当する事業は支援対象事業一覧にありません（0件）。"
-                                f"（条件: {cond}）", rows=self.records.projects[:1], numbers=["0"],
+                                f"（条件: {cond}）", rows=self.records.projects[:1],
+                                computed=[count_of([], f"支援対象事業一覧で、{cond}に該当する事業を数えた結果")],
                                 filters=filters)
         special = self._algebra(q, rows, cond)  # type: ignore[attr-defined]
         if special is not None:
@@ -158,7 +168,8 @@ class ProjectAnswers:
                 lines.insert(0, f"支援対象事業一覧で、{cond}に該当する事業は{len(rows)}件です。")
                 if q.lang == "en":
                     lines.insert(0, f"{len(rows)} project{'s' if len(rows) != 1 else ''} match ({cond}):")
-            return RecordResult("answer", "\n".join(lines), rows=list(rows), numbers=[str(len(rows))],
+            return RecordResult("answer", "\n".join(lines), rows=list(rows),
+                                computed=[count_of(rows, f"支援対象事業一覧で、{cond}に該当する事業を数えた結果")],
                                 filters=filters)
         if q.intent == "compare" and (len(q.years) > 1 or len(q.prefectures) > 1 or len(q.technologies) > 1
                                       or len(q.regions) > 1):
@@ -175,7 +186,8 @@ class ProjectAnswers:
             text = head + extra
         else:
             text = head + extra + f"\n該当: {names}"
-        return RecordResult("answer", text, rows=[*sel_rows, *rows], numbers=[str(n)], filters=filters)
+        count = count_of(rows, f"支援対象事業一覧で、{cond}に該当する事業を数えた結果")
+        return RecordResult("answer", text, rows=[*sel_rows, *rows], computed=[count], filters=filters)
 
     def _compare_projects(self, q: RecordQuery, filters: list[str]) -> RecordResult:
         """Counts side by side for the dimension named more than once (years, prefectures, technologies)."""
@@ -196,8 +208,9 @@ class ProjectAnswers:
         text = "支援対象事業一覧での件数: " + "、".join(lines) + f"。{verdict}。"
         extra, sel_rows = self._selection_note(q)
         rows = [r for _, rs in counts for r in rs]
-        return RecordResult("answer", text + extra, rows=[*sel_rows, *rows],
-                            numbers=[str(len(rs)) for _, rs in counts], filters=filters)
+        computed = [count_of(rs, f"支援対象事業一覧で、{'、'.join(self._project_filters(sub))}に該当する事業を数えた結果")
+                    for (_, sub), (_, rs) in zip(groups, counts, strict=True)]
+        return RecordResult("answer", text + extra, rows=[*sel_rows, *rows], computed=computed, filters=filters)
 
     def _project_superlative(self, q: RecordQuery, rows: list[Project], filters: list[str]) -> RecordResult:
         """「事業が最も多い都道府県は？」: group the filtered rows and name the largest group."""
@@ -220,8 +233,9 @@ class ProjectAnswers:
         text = (f"支援対象事業一覧で、事業数が{word}{what}は{'、'.join(top)}（{target}件）です。"
                 f"（上位: {ranking}）")
         cited = [p for k in top for p in groups[k]]
-        return RecordResult("answer", text, rows=cited, numbers=[str(target), *(str(len(v)) for v in groups.values())],
-                            filters=filters)
+        cond = "、".join(filters) or "全事業"
+        computed = [count_of(v, f"支援対象事業一覧で、{cond}のうち{what}が{k}の事業を数えた結果") for k, v in groups.items()]
+        return RecordResult("answer", text, rows=cited, computed=computed, filters=filters)
 
     def _selection_note(self, q: RecordQuery) -> tuple[str, list[RecordBase]]:
         """For "selected in year X" counts, also give the program's selection count of that year."""
@@ -240,9 +254,9 @@ class ProjectAnswers:
                 + "。選定後に支援を終えた事業は一覧に含まれません）"), sels[:1]
 
     def _describe_project(self, p: Project, q: RecordQuery) -> str:
-        flag = "。国土交通省道路局の自動運転サービス導入支援事業の対象(※)" if p.mlit_autonomous_support else (
-            "。(※)国土交通省道路局の自動運転サービス導入支援事業の対象ではありません" if "flag" in q.attributes else "")
-        end = "。H30年度選定のためR4年度末で支援終了" if p.support_ends_r4 else ""
+        flag = f"。{FLAG_NOTE}(※)" if p.mlit_autonomous_support else (
+            f"。(※){FLAG_NOTE}ではありません" if "flag" in q.attributes else "")
+        end = f"。{ENDS_NOTE}" if p.support_ends_r4 else ""
         text = (f"{p.entry}（No.{p.no}）: 採択年度 {year_label(p.selection_fy)}、"
                 f"主な活用技術 {p.technologies_as_written}{flag}{end}。")
         asked = q.attributes & {"year", "technologies", "flag"}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from assistant.claims.model import Operation
+from assistant.claims.values import find_values
 from assistant.normalize import western_to_era, western_to_era_full
 from assistant.records.query import YearRef
 from assistant.records.schema import RecordBase
@@ -60,6 +61,15 @@ def combined(operation: Operation, figures: Sequence[Decimal | int | float | str
     else:
         raise ValueError(f"not a combination: {operation}")
     return RecordComputation(operation, value, tuple(str(f) for f in figures), tuple(rows), working)
+
+
+def written_figure(text: str) -> Decimal:
+    """The quantity a written figure stands for, as answers compare figures (``4.0億円`` ->
+    400000000, ``3万人`` -> 30000, ``95%`` -> 95): the inputs of sums and differences of amounts."""
+    for v in find_values(text, names=False):
+        if v.kind == "number" and v.number is not None:
+            return v.number
+    raise ValueError(f"not a figure: {text!r}")
 
 
 @dataclass

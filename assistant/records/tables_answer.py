@@ -6,8 +6,15 @@ import re
 
 from assistant.records.load import RecordSet
 from assistant.records.query import RecordQuery
-from assistant.records.result import RecordResult, has_year_question, year_label, year_ok
-from assistant.records.schema import Program, RecordBase
+from assistant.records.result import (
+    RecordComputation,
+    RecordResult,
+    combined,
+    has_year_question,
+    year_label,
+    year_ok,
+)
+from assistant.records.schema import Program, ProgramSelection, RecordBase
 
 #: The question asks which ministry runs a program.
 MINISTRY_ASKED = re.compile(r"(どこ|どの|何)の?(省|府省|省庁|役所)|所管|管轄|which ministry|what ministry")
@@ -32,7 +39,7 @@ class TableAnswers:
         attrs = q.attributes
         lines: list[str] = []
         rows: list[RecordBase] = []
-        numbers: list[str] = []
+        computed: list[RecordComputation] = []
         if "budget" in attrs and "superlative" in attrs:
             priced = [p for p in self.records.programs if p.budget_r5_oku_yen is not None]
             fewest = q.order == "min" or bool(re.search(r"少な|小さ|低", q.text))
@@ -76,7 +83,7 @@ class TableAnswers:
                 have = sorted(sel_years)
                 asked = "、".join(year_label(r.year) for r in q.years)
                 return RecordResult("abstain", f"{asked}の選定数は資料にありません（資料の選定数は{year_label(have[0])}〜"
-                                    f"{year_label(have[-1])}のものです）。", rows=self.records.selections[-1:],
+                                    f"{year_label(have[-1])}のものです）。", rows=_year_bounds(self.records.selections),
                                     filters=["年度: " + asked])
             if q.years and not any(s.program_id in {p.program_id for p in progs} and year_ok(s.fiscal_year, q.years)
                                    for s in self.records.selections):
@@ -96,7 +103,7 @@ class TableAnswers:
                 else:
                     lines.append(f"{p.program_name}（{p.ministry} {p.bureau}）の選定数: {detail}"
                                  f"（合計{total}事業）。")
-                    numbers.append(str(total))
+                    computed.append(_total(p, sels))
                 rows.extend(sels[:1])
             if q.intent == "compare" and not q.years and has_year_question(q.text):
                 for p in progs:  # 「選定数が最も多かった年度は？」
@@ -109,10 +116,27 @@ class TableAnswers:
                                               if s.program_id == p.program_id and year_ok(s.fiscal_year, q.years))
                           for p in progs}
                 top = max(totals, key=totals.get)
+                for p in progs:
+                    sels = [s for s in self.records.selections
+                            if s.program_id == p.program_id and year_ok(s.fiscal_year, q.years)]
+                    if len(sels) > 1:
+                        computed.append(_total(p, sels))
                 lines.append(f"比較すると、{top}が最も多い（{totals[top]}事業）です。")
         if not lines:
             return RecordResult("abstain", "")
-        return RecordResult("answer", "\n".join(lines), rows=rows, numbers=numbers)
+        return RecordResult("answer", "\n".join(lines), rows=rows, computed=computed)
+
+
+def _year_bounds(sels: list[ProgramSelection]) -> list[RecordBase]:
+    """A selection row of the earliest and one of the latest fiscal year."""
+    rows = sorted(sels, key=lambda s: s.fiscal_year)
+    return ([rows[0]] if rows[0] is rows[-1] else [rows[0], rows[-1]]) if rows else []
+
+
+def _total(p: Program, sels: list[ProgramSelection]) -> RecordComputation:
+    """The selections of ``p`` over the years of ``sels``, added up."""
+    return combined("sum", [s.count for s in sels], sels,
+                    " + ".join(f"{s.count}" for s in sels) + f" の合計（{p.program_name}の各年度の選定数）")
 
 
 def describe_program(p: Program) -> str:
