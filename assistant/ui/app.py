@@ -32,7 +32,19 @@ CSS = """
 .cite-locator::before { content: "— "; }
 .evidence .cite-quote { margin: .2em 0 !important; padding: .2em .6em; border-left: 3px solid var(--color-accent);
               background: var(--background-fill-secondary); font-size: .95em; }
-.cite-source { font-size: .8em; color: var(--body-text-color-subdued); font-family: monospace; }
+.cite-source { font-size: .8em; color: var(--body-text-color-subdued); font-family: monospace;
+               overflow-wrap: anywhere; }
+.figure { text-decoration-line: underline; text-decoration-style: dotted; text-decoration-color: var(--color-accent);
+          text-decoration-thickness: 2px; text-underline-offset: 3px; cursor: help; white-space: nowrap; }
+.working { margin-top: .4em; padding-top: .3em; }
+.working summary { cursor: pointer; font-weight: 600; }
+.working ul { margin: .3em 0 0 1.2em; padding: 0; }
+.working li { margin-bottom: .3em; }
+mark.cite-value { background: #fff1a8; color: inherit; padding: 0; }  /* adjacent values read as one run */
+@media (max-width: 640px) {  /* phones: the answer uses the width of the screen */
+  #chatbot .message-row.bubble.bot-row { margin-left: 2px; margin-right: 2px; max-width: 100%; }
+  .evidence ol, .working ul { margin-left: 1em; }
+}
 """
 
 

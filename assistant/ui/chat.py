@@ -68,11 +68,12 @@ class ChatHandlers:
         error = False
         try:
             answer = self.asker.ask(question, history or None)
-            text, citations = answer.text, list(answer.citations)
+            text, citations, claims = answer.text, list(answer.citations), list(answer.claims)
             abstained, route, meta = answer.abstained, answer.route, dict(answer.meta)
         except Exception:  # never show a stack trace: log it, show a friendly message
             log.exception("answering failed (question of %d chars)", len(question))
             text, citations, abstained, route, error, meta = MSG_ERROR, [], False, "error", True, {}
+            claims = []
 
         if not error:
             for prefix in list(stream_prefixes(text))[:-1]:
@@ -80,7 +81,7 @@ class ChatHandlers:
                 yield "", list(messages), conv, gr.skip(), gr.skip(), gr.skip()
                 if self.stream_delay:
                     time.sleep(self.stream_delay)
-        messages[-1] = {"role": "assistant", "content": answer_message(text, citations)}
+        messages[-1] = {"role": "assistant", "content": answer_message(text, citations, claims)}
         conv.messages = messages
         conv.turns.append(Turn(question=question, history=history, answer=text, citations=citations,
                                abstained=abstained, route=route, error=error,
