@@ -15,7 +15,7 @@ EV = [
 
 
 def check(text: str, evidence=EV) -> gen.GeneratedAttribution:
-    return gen.attribute_generated(text, evidence, content_terms)
+    return gen.attribute_generated(text, gen.passages_of(evidence), content_terms)
 
 
 def ok(text: str, evidence=EV) -> bool:
@@ -88,3 +88,14 @@ def test_fractions_and_ranges_stay_whole():
     assert ok("補助率は1/2で、開催は年2～3回程度です。", ev)
     assert not ok("補助率は2/2です。", ev)
     assert not ok("開催は年3~3回程度です。", ev)
+
+
+def test_facts_of_two_table_columns_are_not_combined():
+    cells = [gen.Passage(0, "主な支援対象（甲田省 (一局)）: 基盤の整備・改修の経費を補助", "基盤の整備・改修の経費を補助",
+                         "主な支援対象 > 甲田省 (一局)"),
+             gen.Passage(0, "主な支援対象（乙川省 (二局)）: 施設の整備を計画事業により支援", "施設の整備を計画事業により支援",
+                         "主な支援対象 > 乙川省 (二局)")]
+    kept = gen.attribute_generated("甲田省の事業では基盤の整備・改修の経費を補助します。", cells, content_terms)
+    assert kept.text and kept.passages == [cells[0]]
+    mixed = gen.attribute_generated("甲田省の事業では施設の整備を計画事業により支援します。", cells, content_terms)
+    assert not mixed.kept and mixed.reasons == (gen.UNSUPPORTED_STATEMENT,)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from assistant.answer.extractive import split_units
 from assistant.answer.guard import strip_keys
 from assistant.claims import attribute
-from assistant.normalize import nfkc
+from assistant.claims.attribute import compact
+from assistant.normalize import nfkc, normalize_text
 
 #: Reasons a sentence is dropped (keys of ``LLMAssistant.interventions`` when nothing is left).
 UNGROUNDED_NUMBER = "ungrounded_number"
@@ -26,16 +27,33 @@ UNSUPPORTED_STATEMENT = "unsupported_statement"
 _REASON = {"number": UNGROUNDED_NUMBER, "year": UNGROUNDED_DATE, "date": UNGROUNDED_DATE,
            "name": UNGROUNDED_ENTITY, "email": UNGROUNDED_ENTITY, "url": UNGROUNDED_ENTITY}
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?\n?|\n")
-#: Share of a sentence's content words one evidence chunk must contain.
+#: Share of a sentence's content words one passage must contain.
 MIN_TERM_SHARE = 0.5
+#: Share of a sentence's noun phrases (都市再生整備計画事業, 委託事業) one passage must contain
+#: whole: the same words recombined from another passage do not make the phrase.
+MIN_PHRASE_SHARE = 0.6
 
 
 @dataclass(frozen=True)
 class Passage:
-    """One evidence unit (sentence or table row) a kept sentence rests on."""
+    """One evidence unit a sentence may rest on: a sentence, or a table cell read with its row
+    and column labels (``text``); ``quote`` is what is cited (an exact substring of the source)
+    and ``place`` the row > column of a cell (empty otherwise)."""
 
     evidence: int  # index into the evidence list
     text: str
+    quote: str = ""
+    place: str = ""
+    heading: str = ""  # the heading path of its chunk (cited as the locator with the quote)
+
+    @property
+    def cited(self) -> str:
+        return self.quote or self.text
+
+    @property
+    def support(self) -> str:
+        """What the passage states: its text under its heading."""
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
 
 
 @dataclass(frozen=True)
@@ -77,40 +95,76 @@ def sentences(text: str) -> list[str]:
     return [m.group(0) for m in _SENTENCE.finditer(strip_keys(nfkc(text))) if m.group(0)]
 
 
-def attribute_generated(text: str, evidence: Sequence[str], terms: Callable[[str], list[str]],
-                        min_share: float = MIN_TERM_SHARE) -> GeneratedAttribution:
-    """Which sentences of ``text`` the ``evidence`` texts support, and by which passages.
+def noun_phrases(text: str) -> list[str]:
+    """Runs of nouns, prefixes and suffixes of ``text`` (Sudachi), two characters or more, in
+    comparison form: 「都市再生整備計画事業等により支援」 -> 都市再生整備計画事業等, 支援."""
+    from assistant.tokenize import morphemes
 
-    ``terms`` gives a text's content words (Sudachi in production; any tokenizer in tests)."""
-    units = [Passage(i, u) for i, e in enumerate(evidence) for u in split_units(e)]
-    ev_terms = [set(terms(e)) for e in evidence]
+    runs: list[str] = []
+    cur = ""
+    for surface, _form, pos in morphemes(text):
+        if pos in ("名詞", "接尾辞", "接頭辞") and surface.strip():
+            cur += surface
+            continue
+        if cur:
+            runs.append(cur)
+        cur = ""
+    if cur:
+        runs.append(cur)
+    # Figures are checked as values (assistant.claims), not as phrases.
+    return [r for r in dict.fromkeys(compact(normalize_text(r)) for r in runs)
+            if len(r) >= 2 and not any(c.isdigit() for c in r)]
+
+
+def attribute_generated(text: str, passages: Sequence[Passage], terms: Callable[[str], list[str]],
+                        min_share: float = MIN_TERM_SHARE,
+                        phrases: Callable[[str], list[str]] = noun_phrases) -> GeneratedAttribution:
+    """Which sentences of ``text`` the evidence ``passages`` support.
+
+    A sentence is kept when ONE passage states all its values and holds at least ``min_share``
+    of its content words (``terms``: Sudachi in production) and :data:`MIN_PHRASE_SHARE` of its
+    noun phrases whole: facts of different passages — two columns of a comparison table — are
+    not combined into a claim none of them makes."""
+    words_of = [set(terms(p.support)) for p in passages]
+    flat = [compact(normalize_text(p.support)) for p in passages]
     out = GeneratedAttribution()
     for s in sentences(text):
         if not s.strip():
             out.sentences.append(Sentence(s, False))
             continue
-        out.sentences.append(_sentence(s, units, ev_terms, terms, min_share))
+        out.sentences.append(_sentence(s, passages, words_of, flat, terms, phrases, min_share))
     return out
 
 
-def _sentence(s: str, units: list[Passage], ev_terms: list[set[str]], terms: Callable[[str], list[str]],
-              min_share: float) -> Sentence:
-    found = attribute(s, [u.text for u in units])
-    if found.unsupported:
-        first = found.unsupported[0]
-        return Sentence(s, False, _REASON[first.value_kind], tuple(c.key for c in found.unsupported))
-    used = [units[i] for c in found.claims for i in c.citations]
+def passages_of(evidence: Sequence[str]) -> list[Passage]:
+    """Plain evidence texts cut into passages (sentences and table rows); a first line followed
+    by more text is the heading of every passage after it (chunks start with their heading)."""
+    out: list[Passage] = []
+    for i, e in enumerate(evidence):
+        head, _, body = e.partition("\n")
+        heading = head.strip() if body.strip() else ""
+        out += [Passage(i, u, heading=heading) for u in split_units(body if heading else e)]
+    return out
+
+
+def _sentence(s: str, passages: Sequence[Passage], words_of: list[set[str]], flat: list[str],
+              terms: Callable[[str], list[str]], phrases: Callable[[str], list[str]], min_share: float) -> Sentence:
+    everywhere = attribute(s, [p.support for p in passages])
+    if everywhere.unsupported:  # a value no passage states at all
+        first = everywhere.unsupported[0]
+        return Sentence(s, False, _REASON[first.value_kind], tuple(c.key for c in everywhere.unsupported))
     words = set(terms(s))
-    if not ev_terms:
+    wanted = phrases(s)
+    best: tuple[float, int] | None = None
+    for i, p in enumerate(passages):
+        share = len(words & words_of[i]) / len(words) if words else 1.0
+        if share < min_share or (best is not None and share <= best[0]):
+            continue
+        if wanted and sum(ph in flat[i] for ph in wanted) / len(wanted) < MIN_PHRASE_SHARE:
+            continue
+        if attribute(s, [p.support]).unsupported:
+            continue
+        best = (share, i)
+    if best is None:
         return Sentence(s, False, UNSUPPORTED_STATEMENT)
-    # The chunk holding most of the sentence's words (ties: the one its values came from).
-    from_values = {p.evidence for p in used}
-    best = max(range(len(ev_terms)), key=lambda i: (len(words & ev_terms[i]), i in from_values, -i))
-    share = len(words & ev_terms[best]) / len(words) if words else 1.0
-    if share < min_share:
-        return Sentence(s, False, UNSUPPORTED_STATEMENT)
-    if not used:  # no values: cite the passage of that chunk sharing most words
-        cands = [u for u in units if u.evidence == best]
-        if cands:
-            used = [max(cands, key=lambda u: len(words & set(terms(u.text))))]
-    return Sentence(s, True, passages=tuple(dict.fromkeys(used)))
+    return Sentence(s, True, passages=(passages[best[1]],))

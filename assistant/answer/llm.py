@@ -40,8 +40,8 @@ from langchain_core.runnables import Runnable
 
 from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.claims import with_claims
-from assistant.answer.extractive import exact_quote, split_units
-from assistant.answer.generated import attribute_generated
+from assistant.answer.extractive import exact_quote, split_units, table_units
+from assistant.answer.generated import Passage, attribute_generated
 from assistant.answer.guard import EMPTY, is_abstention, redact_injections
 from assistant.claims import verify
 from assistant.config import Settings
@@ -82,6 +82,7 @@ class Evidence:
     source: str
     locator: str
     text: str
+    table_header: str = ""  # the header row when the chunk is a table (cells are read with it)
 
     def grounding_text(self) -> str:
         """What the guard may accept figures and names from: heading path and text."""
@@ -115,7 +116,8 @@ def make_evidence(hits: Sequence[Hit], limit: int = MAX_EVIDENCE,
         text = redact_injections(h.chunk.text)[:max_chars]
         # The evidence must not be able to close its own delimiter.
         text = re.sub(r"<\s*/?\s*資料", "＜資料", text)
-        out.append(Evidence(f"S{len(out) + 1}", h.chunk.source, h.chunk.locator, text))
+        header = str(h.chunk.meta.get("table_header") or "") if h.chunk.meta.get("table") else ""
+        out.append(Evidence(f"S{len(out) + 1}", h.chunk.source, h.chunk.locator, text, header))
     return out
 
 
@@ -133,11 +135,22 @@ def chain_inputs(question: str, history: Sequence[str] | None, evidence: Sequenc
 
 
 # -- attribution of an accepted answer ----------------------------------------------------------
-def quotable(evidence: Evidence, source_text: str) -> str:
-    """The evidence's passages that are exact substrings of the source (one per line): only
-    these can become quotes, so only these may support the model's sentences."""
-    quotes = (exact_quote(u, source_text) for u in split_units(evidence.text))
-    return "\n".join(dict.fromkeys(q for q in quotes if q))
+def passages(evidence: Sequence[Evidence], source_text: Callable[[str], str]) -> list[Passage]:
+    """The passages of the evidence that can be quoted exactly: sentences and table rows, or for a
+    table each cell read with its row and column labels. Only these may support the model."""
+    out: list[Passage] = []
+    for i, e in enumerate(evidence):
+        src = source_text(e.source)
+        if e.table_header:
+            units = [(text, quote, f"{row} > {col}" if col else "") for text, quote, col, row
+                     in table_units(e.text, e.table_header)]
+        else:
+            units = [(u, u, "") for u in split_units(e.text)]
+        for text, quote, place in units:
+            exact = exact_quote(quote, src)
+            if exact:
+                out.append(Passage(i, text if place else exact, exact, place, heading=e.locator))
+    return list(dict.fromkeys(out))
 
 
 class LLMAssistant:
@@ -240,8 +253,7 @@ class LLMAssistant:
             log.info("LLM abstained although the extractive answer has coverage %.2f; keeping it", coverage)
             self._count("fallback", ["abstain_overridden"])
             return self._fallback(base, ("abstain_overridden",))
-        texts = [quotable(e, self.sources.text(e.source)) for e in evidence]
-        result = attribute_generated(raw, texts, content_terms)
+        result = attribute_generated(raw, passages(evidence, self.sources.text), content_terms)
         dropped = [{"text": d.text.strip()[:200], "reason": d.reason, "values": list(d.unsupported)}
                    for d in result.dropped]
         if not result.kept:
@@ -249,8 +261,9 @@ class LLMAssistant:
             log.info("guard replaced the LLM answer: %s %s", ",".join(reasons), [d["values"] for d in dropped][:5])
             self._count("fallback", reasons)
             return self._fallback(base, reasons, dropped=dropped)
-        cites = [Citation(evidence[p.evidence].source, evidence[p.evidence].locator, p.text,
-                          self.sources.title(evidence[p.evidence].source)) for p in result.passages]
+        cites = [Citation(evidence[p.evidence].source,
+                          f"{evidence[p.evidence].locator} > {p.place}" if p.place else evidence[p.evidence].locator,
+                          p.cited, self.sources.title(evidence[p.evidence].source)) for p in result.passages]
         text = result.text + (f"\n{DROPPED_NOTE}" if dropped else "")
         ans = Answer(question, text, cites, abstained=False, route="llm", evidence=base.evidence,
                      coverage=base.coverage)
