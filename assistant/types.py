@@ -77,3 +77,4 @@ class Answer:
     reason: str = ""
     computations: list[Computation] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)  # the earlier turns it was answered with

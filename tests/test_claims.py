@@ -25,6 +25,7 @@ class Ans:
     citations: list[Cite]
     claims: list[Claim] = field(default_factory=list)
     question: str = ""
+    history: list[str] = field(default_factory=list)
 
 
 def answer(text: str, quotes: list[str], computations=(), question: str = "") -> Ans:
@@ -134,12 +135,22 @@ def test_claims_serialize_for_jsonl():
 
 
 def test_the_users_own_words_are_restated_only_when_nothing_else_holds_them():
-    q = "1. 浜松市の事業は？ 2. 予算は？"
-    a = answer("1. 浜松市は一覧にありません。2. 予算は1.2億円です。", ["1.2億円"], question=q)
-    by_text = {c.text: c.kind for c in a.claims}
-    assert by_text == {"1": "restated", "浜松市": "restated", "2": "restated", "1.2億": "quoted"}
+    q = "1. 浜松市の事業は？ 2. 2023年度の予算は？"
+    a = answer("1. 浜松市は一覧にありません。\n2. 令和5年度の予算は1.2億円です。", ["1.2億円"], question=q)
+    by_text = {c.text: c.kind for c in a.claims}  # the list labels 1. and 2. are no values
+    assert by_text == {"浜松市": "restated", "令和5年度": "restated", "1.2億": "quoted"}
     assert verify(a) == []
-    assert [p.kind for p in verify(replace(a, question="予算は？"))] == ["quote_mismatch"] * 3
+    assert [p.kind for p in verify(replace(a, question="予算は？"))] == ["quote_mismatch"] * 2
+
+
+def test_a_place_typed_in_kana_is_restated_by_its_reading():
+    a = answer("浜松市の事業は一覧にありません。", [], question="はままつの事業ある？")
+    assert [c.kind for c in a.claims] == ["restated"] and verify(a) == []
+    assert attribute("浜松市の事業は一覧にありません。", [], restated="しずおかの事業ある？").unsupported
+
+
+def test_circled_and_leading_list_labels_are_not_values():
+    assert [v.surface for v in find_values("① 12件\n②は…\n(3) 4月1日\n10. 5団体")] == ["12", "4月1日", "5"]
 
 
 def test_a_value_of_the_place_shown_with_a_quote_is_stated_by_that_citation():
@@ -150,3 +161,32 @@ def test_a_value_of_the_place_shown_with_a_quote_is_stated_by_that_citation():
     claims = attribute(text, [stated_text(c) for c in cites]).claims
     assert {c.text for c in claims} == {"2", "3"} and verify(Ans(text, cites, claims)) == []
     assert [p.kind for p in verify(Ans(text, [Cite("doc.md", "開催は年2回", "説明会")], claims))] == ["quote_mismatch"]
+
+
+def test_a_value_stated_by_several_rows_cites_the_row_of_its_list_item():
+    rows = ["| 3 | 架空県東山市 | AI | R2 |", "| 4 | 架空県西川町 | IoT | R2 |"]
+    a = answer("該当: 架空県東山市（R2）、架空県西川町（R2）", rows)
+    years = [c for c in a.claims if c.value_kind == "year"]
+    assert [c.citations for c in years] == [(0,), (1,)] and verify(a) == []
+
+
+def test_a_count_equal_to_an_era_number_is_not_the_year():
+    comp = Computation("count", Decimal(2), ("P:1", "P:2"), (0, 1))
+    a = answer("令和2年度の事業は2件です。", ["| 1 | 甲市 | R2 |", "| 2 | 乙町 | R2 |"], [comp])
+    kinds = {c.text: c.kind for c in a.claims}
+    assert kinds["令和2年度"] == "converted" and kinds["2"] == "computed"
+
+
+def test_fiscal_year_end_in_calendar_form_converts_the_stated_fiscal_year():
+    comp = Computation("add_years", Decimal(2025), ("2021", "5"), (0,))
+    a = answer("支援はR7年度末（2026年3月末）までです。", ["| 9 | 甲市 | R3 |"], [comp])
+    end = next(c for c in a.claims if c.text == "2026年3月末")
+    assert end.kind == "converted" and end.rule == "fiscal_year" and end.source_value == "R7年度"
+    assert verify(a) == []
+    wrong = answer("支援はR7年度末（2027年3月末）までです。", ["| 9 | 甲市 | R3 |"], [comp])
+    assert [c.text for c in attribute(wrong.text, ["| 9 | 甲市 | R3 |"], [comp]).unsupported] == ["2027年3月末"]
+
+
+def test_a_year_range_in_a_quote_states_both_years():
+    a = answer("2026年度までの目標です。", ["2022～2026年度累計で50件"])
+    assert [c.kind for c in a.claims] == ["quoted"] and verify(a) == []

@@ -12,7 +12,8 @@ from assistant.types import Answer
 def with_claims(answer: Answer) -> Answer:
     """``answer`` with ``claims`` set (in place; returned for chaining). Values that nothing
     supports get no claim: the verifier reports them as unclaimed."""
-    found = attribute(answer.text, [stated_text(c) for c in answer.citations], answer.computations, answer.question)
+    found = attribute(answer.text, [stated_text(c) for c in answer.citations], answer.computations,
+                       "\n".join([answer.question, *answer.history]))
     answer.claims = found.claims
     return answer
 
@@ -20,4 +21,4 @@ def with_claims(answer: Answer) -> Answer:
 def unsupported_values(answer: Answer) -> list[Claim]:
     """The values of ``answer`` that no cited quote, computation or conversion supports."""
     return attribute(answer.text, [stated_text(c) for c in answer.citations], answer.computations,
-                     answer.question).unsupported
+                     "\n".join([answer.question, *answer.history])).unsupported

@@ -132,7 +132,8 @@ class Assistant:
             q: str = clean_question(question, self.settings.max_question_chars)
         except InputError as err:
             return refusal(question, err)
-        history = [self.rewriter.rewrite(h) for h in clean_history(history, self.settings.max_question_chars)]
+        asked_before = clean_history(history, self.settings.max_question_chars)
+        history = [self.rewriter.rewrite(h) for h in asked_before]
         q = self.rewriter.rewrite(q)
         about = answer_about(q, lambda: self._about_sources(q), self.sources.text, self.sources.title)
         if about is not None:
@@ -169,6 +170,7 @@ class Assistant:
         ans.question = question
         ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
         ans.meta.setdefault("config_hash", self.settings.config_hash())
+        ans.history = list(asked_before)
         return with_claims(ans)
 
     def _search(self, text: str) -> list[Hit]:

@@ -28,10 +28,14 @@ URL = re.compile(r"https?://[^\s「」『』（）()<>、。]+")
 DATE = re.compile(r"(?<![0-9])(1[0-2]|0?[1-9])月(3[01]|[12][0-9]|0?[1-9])日")
 # Fractions and ranges stay whole: 補助率1/2 does not support 2/2, 年2～3回 not 3～3.
 COMPOUND = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?(?:\s?[/~〜]\s?[0-9]+(?:\.[0-9]+)?)+(?![0-9])")
+# The end of a fiscal year in calendar form: 2026年3月末 (R7年度末).
+MONTH_END = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})年(1[0-2]|0?[1-9])月末")
 # 1,000 / 4.0 / 12 with an optional scale (万 億 兆) — a figure, not part of a longer token.
 NUMBER = re.compile(r"(?<![0-9A-Za-z.])([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(\.[0-9]+)?\s?([万億兆]*)")
 # Kanji numerals used as quantities: 三件, 二十人 (not 一部, 一覧: a counter must follow).
 KANJI_NUMBER = re.compile(r"(?<![一-龥々])([〇一二三四五六七八九十百千]+)(?=(?:件|人|名|回|団体|事業|自治体|か所|年|か月|日|社|校))")
+# Enumeration labels are structure, not values: circled numbers, and a line's leading 1. / (1) / 1)
+LIST_LABEL = re.compile(r"[\u2460-\u2473\u24f5-\u24fe\u2776-\u277f]|(?m:^[ \t]*(?:\(\d{1,2}\)|\d{1,2}[.)．）](?![0-9])))")
 SCALE = {"": 1, "万": 10**4, "億": 10**8, "兆": 10**12, "万億": 10**12}
 # Names: the shortest run of kanji/katakana ending in a suffix that names a place or an
 # organisation (北海道岩見沢市 is 岩見沢市 after the prefecture; 内閣府地方創生推進事務局 is two).
@@ -101,9 +105,10 @@ def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
 def find_values(text: str, names: bool = True) -> list[Value]:
     """The values of ``text`` in order (NFKC offsets); overlapping finds keep the more specific
     kind (an e-mail address is not also a number; ``R4年度`` is a year, not the number 4)."""
-    t = nfkc(text)
+    # Circled labels are masked before NFKC (which would make ① a 1); both keep their length.
+    t = nfkc(re.sub(r"[\u2460-\u2473\u24f5-\u24fe\u2776-\u277f]", "・", text))
     found: list[Value] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = [(m.start(), m.end()) for m in LIST_LABEL.finditer(t)]
 
     def add(kind: ValueKind, start: int, end: int, key: str) -> None:
         if start < end and not _overlaps((start, end), taken):
@@ -114,6 +119,8 @@ def find_values(text: str, names: bool = True) -> list[Value]:
         add("url", m.start(), m.end(), "url:" + m.group(0).rstrip("/").casefold())
     for m in EMAIL.finditer(t):
         add("email", m.start(), m.end(), "email:" + m.group(0).casefold())
+    for m in MONTH_END.finditer(t):
+        add("date", m.start(), m.end(), f"date:{int(m.group(1))}-{int(m.group(2))}-end")
     for m in DATE.finditer(t):
         add("date", m.start(), m.end(), f"date:{int(m.group(1))}-{int(m.group(2))}")
     for m in COMPOUND.finditer(t):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from assistant.claims.attribute import QuoteIndex, _with_unit, compact
+from assistant.claims.attribute import QuoteIndex, _with_unit, compact, fiscal_year_of_month_end, restates
 from assistant.claims.model import Claim, Problem
 from assistant.claims.values import find_values, number_key, written_figure
 from assistant.normalize import nfkc, parse_fiscal_year
@@ -34,6 +34,7 @@ class Verifiable(Protocol):
     """What the verifier reads of an answer (``assistant.types.Answer`` has all of it)."""
 
     question: str
+    history: Sequence[str]
     text: str
     citations: Sequence[_Cited]
     claims: Sequence[Claim]
@@ -106,14 +107,21 @@ def verify(answer: Verifiable, source_text: Callable[[str], str | None] | None =
     spans = {(c.start, c.end): c for c in answer.claims}
     if len(spans) < len(answer.claims):
         problems.append(Problem("overlap", "", "two claims share one span"))
-    for v in find_values(text):
+    for v in find_values(answer.text):  # raw: list labels (①) are masked before NFKC
         claim = spans.get((v.start, v.end))
         if claim is None or claim.key != v.key:
             problems.append(Problem("unclaimed", v.surface, v.kind, v.start))
     for c in answer.claims:
         if c.kind == "restated":
-            if not QuoteIndex(answer.question).states_literally(c.text, c.value_kind == "number"):
+            asked = QuoteIndex("\n".join([answer.question, *answer.history]))
+            if not restates(asked, _as_value(c)):
                 problems.append(Problem("quote_mismatch", c.text, "restated but not in the question", c.start))
+            continue
+        if c.rule == "fiscal_year":
+            fy = parse_fiscal_year(c.source_value)
+            if fy is None or fiscal_year_of_month_end(c.key) != fy or not any(
+                    o.key == f"year:{fy}" and o.text == c.source_value for o in answer.claims):
+                problems.append(Problem("conversion_mismatch", c.text, f"fiscal_year: {c.source_value}", c.start))
             continue
         problems.extend(_check(c, text, answer.citations, source_text))
     return problems
