@@ -71,7 +71,7 @@ def run_jsonl(asker: Asker, stdin: TextIO, stdout: TextIO, max_chars: int = 2000
                 raise ValueError("'question' must be a string")
             if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
                 raise ValueError("'history' must be a list of strings")
-            clean_question(question, max_chars)
+            question = clean_question(question, max_chars)  # a Question: the answerer does not clean it again
         except InputError as exc:
             out = {"id": item_id, "error": f"line {n}: {exc}", "code": exc.code}
         except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
@@ -145,7 +145,7 @@ def ask_command(settings: Settings, question: str | None = None, jsonl: bool = F
         if question is None:
             raise UsageError("--reply には問い合わせの本文を指定してください。 (--reply needs the message text)")
         try:
-            clean_question(question, settings.max_question_chars)
+            question = clean_question(question, settings.max_question_chars)
         except InputError as err:
             raise InvalidQuestionError(str(err)) from err
         text = reply_text(build_message_asker(settings, asker), question, document_date_lookup(settings.root))

@@ -13,21 +13,17 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from assistant.errors import ConfigError, as_assistant_error
+from assistant.errors import AssistantError, ConfigError
 
 
 class AssistantGroup(TyperGroup):
-    """The top-level command group: the one place where a command's ``AssistantError`` (or a
-    known error of an older module, see ``assistant.errors``) becomes a message on stderr and
-    the error's exit code, without a traceback."""
+    """The top-level command group: the one place where a command's ``AssistantError`` becomes
+    a message on stderr and the error's exit code, without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except Exception as exc:
-            err = as_assistant_error(exc)
-            if err is None:
-                raise
+        except AssistantError as err:
             typer.echo(err.user_message(), err=True)
             raise typer.Exit(err.exit_code) from None
 

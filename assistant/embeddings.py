@@ -36,6 +36,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import OFFLINE_E5, Settings, get_settings
+from assistant.errors import ModelMissingError
 from assistant.models import MODEL_DIRNAME, read_manifest
 from assistant.protocols import Embedder
 
@@ -43,7 +44,7 @@ _E5_NAME = re.compile(r"(^|[/:_\-])e5([_\-]|$)", re.IGNORECASE)
 _RURI_V3 = re.compile(r"ruri-v3", re.IGNORECASE)
 
 
-class ModelNotPreparedError(RuntimeError):
+class ModelNotPreparedError(ModelMissingError, RuntimeError):
     """The offline model folder is missing: run ``assistant models prepare``."""
 
 

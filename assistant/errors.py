@@ -110,23 +110,3 @@ class GateFailedError(AssistantError):
 
 
 #: Errors raised by modules that predate this file, by qualified class name (no import needed).
-_FOREIGN: dict[str, type[AssistantError]] = {
-    "assistant.index.store.IndexMissing": IndexMissingError,
-    "assistant.index.store.IndexCorrupted": IndexCorruptedError,
-    "assistant.index.load.IndexIncompatible": IndexStaleError,
-    "assistant.embeddings.ModelNotPreparedError": ModelMissingError,
-    "assistant.evaluate.qa.QAFileError": QAFileInvalidError,
-}
-
-
-def as_assistant_error(exc: BaseException) -> AssistantError | None:
-    """``exc`` itself, or the ``AssistantError`` a known foreign error stands for, or None."""
-    if isinstance(exc, AssistantError):
-        return exc
-    for cls in type(exc).__mro__:
-        target = _FOREIGN.get(f"{cls.__module__}.{cls.__qualname__}")
-        if target is not None:
-            err = target(str(exc))
-            err.__cause__ = exc
-            return err
-    return None

@@ -19,13 +19,11 @@ def test_exit_codes_and_message():
         "使い方の誤り / error: --limit must be positive"
 
 
-def test_older_modules_errors_are_translated():
-    err = errors.as_assistant_error(IndexMissing("no index at x"))
+def test_the_index_and_file_errors_are_assistant_errors_of_their_kind():
+    err = IndexMissing("no index at x")
     assert isinstance(err, errors.IndexMissingError) and err.exit_code == 1 and str(err) == "no index at x"
-    assert isinstance(errors.as_assistant_error(IndexCorrupted("bad")), errors.IndexCorruptedError)
-    same = errors.GateFailedError("x")
-    assert errors.as_assistant_error(same) is same
-    assert errors.as_assistant_error(ValueError("x")) is None
+    assert isinstance(IndexCorrupted("bad"), errors.IndexCorruptedError) and IndexCorrupted.exit_code == 2
+    assert isinstance(err, RuntimeError)  # callers that catch RuntimeError keep working
 
 
 def _app() -> typer.Typer:

@@ -80,7 +80,9 @@ HOSTILE_TEXT = st.one_of(
 HYPOTHESIS = settings(max_examples=400, derandomize=True, database=None, deadline=None,
                       suppress_health_check=list(HealthCheck))
 ROUTES = {"records", "documents", "abstain", "error"}
-PANEL_TAGS = re.compile(r'</?(?:details|summary|ol|li|span|blockquote|br)(?: class="[a-z-]+")?>')
+# Our own panel markup; a figure's working is an escaped title attribute (no < or > inside).
+PANEL_TAGS = re.compile(r'</?(?:details|summary|ol|ul|li|span|blockquote|br|mark)(?: class="[a-z-]+")?'
+                        r'(?: title="[^"<>]*")?>')
 TRACE = re.compile(r"Traceback|File \"|line \d+, in |Error:|Exception")
 
 
@@ -182,7 +184,7 @@ def jsonl_rows(assistant, lines: list[str], max_chars: int = 2000) -> list[dict]
         if "error" in r:
             assert set(r) <= {"id", "error", "code"} and not TRACE.search(r["error"].split(": ", 1)[1])
         else:
-            assert set(r) == {"id", "answer", "abstained", "citations", "route", "latency_ms"}
+            assert set(r) == {"id", "answer", "abstained", "citations", "route", "latency_ms", "claims"}
             user_visible_ok(r["answer"])
     return rows
 

@@ -75,7 +75,7 @@ def test_jsonl_contract_and_bad_lines(assistant):
     rows = [json.loads(x) for x in out.getvalue().splitlines()]
     assert [r.get("id") for r in rows] == ["a", None, "c", "d"]
     assert rows[0]["route"] == "records" and rows[0]["citations"] and rows[0]["latency_ms"] >= 0
-    assert set(rows[0]) == {"id", "answer", "abstained", "citations", "route", "latency_ms"}
+    assert set(rows[0]) == {"id", "answer", "abstained", "citations", "route", "latency_ms", "claims"}
     assert "error" in rows[1] and "error" in rows[2]
     assert "3件" in rows[3]["answer"]
 

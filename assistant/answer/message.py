@@ -13,13 +13,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from assistant.answer import ABSTAIN_PHRASE, Asker
 from assistant.answer.claims import with_claims
 from assistant.claims.model import Computation
 from assistant.config import Settings
 from assistant.inputs import InputError, Question, clean_history, clean_question, refusal
+from assistant.records.engine import RecordsEngine
 from assistant.types import Answer, Citation
 from assistant.understand.message import Message, Sender, analyze
 
@@ -29,11 +30,12 @@ QUOTED_NOTE = "（引用された過去のメールの内容には回答して�
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
-def _max_chars(base: Asker) -> int:
-    """The base's limit when it has settings (``Assistant``), else the setting's default."""
-    settings = getattr(base, "settings", None)
-    return settings.max_question_chars if isinstance(settings, Settings) else Settings.model_fields[
-        "max_question_chars"].default
+@runtime_checkable
+class RecordsBacked(Protocol):
+    """An answerer with a records engine (``Assistant``)."""
+
+    @property
+    def engine(self) -> RecordsEngine: ...
 
 
 def _label(i: int, given: str) -> str:
@@ -49,18 +51,23 @@ class MessageAsker:
     (:func:`~assistant.inputs.clean_question`, ``max_chars``: default the setting's default), and
     ``base`` gets each question as an already cleaned :class:`~assistant.inputs.Question`.
     ``find_places`` (the records lexicon) and ``known`` (is a place in the records) default to the
-    base's records engine when it has one (``base.engine``)."""
+    records engine given by ``records`` (``build_assistant`` passes the deterministic answerer's),
+    else to the base's own when it is :class:`RecordsBacked`."""
 
     def __init__(self, base: Asker, find_places: Callable[[str], list[Any]] | None = None,
-                 known: Callable[[Sender], bool] | None = None, max_chars: int | None = None) -> None:
+                 known: Callable[[Sender], bool] | None = None, max_chars: int | None = None,
+                 records: Callable[[], RecordsEngine] | None = None) -> None:
         self.base = base
         self._find = find_places
         self._known = known
-        self.max_chars = max_chars if max_chars is not None else _max_chars(base)
+        self.max_chars = max_chars if max_chars is not None else Settings.model_fields["max_question_chars"].default
+        if records is None and isinstance(base, RecordsBacked):
+            records = lambda: base.engine  # noqa: E731 - built lazily, on the first message
+        self._records = records
 
     # -- the records the sender is checked against -------------------------------------------------
-    def _engine(self):
-        return getattr(self.base, "engine", None) or getattr(getattr(self.base, "base", None), "engine", None)
+    def _engine(self) -> RecordsEngine | None:
+        return self._records() if self._records is not None else None
 
     def find_places(self, text: str) -> list[Any]:
         """Places of ``text``; a municipality named without its prefecture gets the table's one."""
@@ -192,10 +199,6 @@ def combine(question: str, msg: Message, answers: list[Answer], sender_known: bo
                               computations=computations))
 
 
-def build_message_asker(settings: Settings, base: Asker | None = None) -> MessageAsker:
-    """The default answerer wrapped for helpdesk messages (``build_assistant(settings, "default")``)."""
-    if base is None:
-        from assistant.answer.pipeline import build_assistant
-
-        base = build_assistant(settings, "default", message=False)
+def build_message_asker(settings: Settings, base: Asker) -> MessageAsker:
+    """``base`` wrapped for helpdesk messages (unchanged when it already is)."""
     return base if isinstance(base, MessageAsker) else MessageAsker(base, max_chars=settings.max_question_chars)

@@ -72,7 +72,7 @@ class Assistant:
     # -- lazily loaded parts (once per instance) --------------------------------------------------
     @built_once
     def engine(self) -> RecordsEngine:
-        return RecordsEngine(self._records or load_records(self.settings.records_path))
+        return RecordsEngine(self._records or load_records(self.settings.records_path), source_text=self.sources.text)
 
     @built_once
     def retriever(self) -> Retriever:
@@ -215,13 +215,14 @@ def build_assistant(settings: Settings, pipeline: str = "default", message: bool
         raise ValueError(f"unknown pipeline: {pipeline}")
     if pipeline == "llm" and not (settings.llm_base_url and settings.llm_model):
         raise ValueError("pipeline 'llm' needs ASSISTANT_LLM_BASE_URL and ASSISTANT_LLM_MODEL")
-    base: Asker = Assistant(settings)
+    deterministic = Assistant(settings)
+    base: Asker = deterministic
     if pipeline == "llm":
         from assistant.answer.llm import LLMAssistant, make_chat_model
 
-        base = LLMAssistant(base, make_chat_model(settings), SourceStore(settings.root))
+        base = LLMAssistant(deterministic, make_chat_model(settings), SourceStore(settings.root))
     if not message:
         return base
     from assistant.answer.message import MessageAsker
 
-    return MessageAsker(base, max_chars=settings.max_question_chars)
+    return MessageAsker(base, max_chars=settings.max_question_chars, records=lambda: deterministic.engine)

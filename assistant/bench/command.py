@@ -21,6 +21,7 @@ from assistant.bench.measure import machine_info
 from assistant.bench.report import BenchReport, SizeResult, print_tables, size_result_from_dict, write_report
 from assistant.bench.runner import SizeSpec, log, run_size
 from assistant.config import Settings
+from assistant.errors import UsageError
 
 
 def parse_list(text: str) -> list[str]:
@@ -93,8 +94,7 @@ def bench_command(settings: Settings, sizes: str = "seed,1000,10000", concurrenc
             if s != "seed" and not (s.isdigit() and int(s) > 0):
                 raise ValueError(f"unknown size {s!r}: use 'seed' or a number of documents")
     except ValueError as e:
-        log(f"error: {e}")
-        return 2
+        raise UsageError(str(e)) from e
     command = " ".join(["assistant bench", f"--sizes {sizes}", f"--concurrency {concurrency}"]
                        + (["--chroma-server"] if chroma_server else []) + ([f"--limit {limit}"] if limit else [])
                        + [f"--max-sections {max_sections} --section-chars {section_chars}"

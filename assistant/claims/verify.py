@@ -49,7 +49,10 @@ def _number(text: str) -> Decimal | None:
 
 
 def recompute(claim: Claim) -> Decimal | None:
-    """The value ``claim.operation`` gives on ``claim.inputs`` (None when the inputs are not figures)."""
+    """The value ``claim.operation`` gives on ``claim.inputs`` (None when the inputs are not figures).
+
+    Computed here on purpose, apart from the records engine's own arithmetic
+    (``assistant.records.result.combined``): the check must not reuse the code it checks."""
     op, inputs = claim.operation, claim.inputs
     if op == "count":
         return Decimal(len(set(inputs)))

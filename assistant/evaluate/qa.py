@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assistant.errors import QAFileInvalidError
+
 
 class GoldSource(BaseModel):
     """A retrieved chunk is a hit when its source matches and its text contains ``contains``."""
@@ -60,7 +62,7 @@ class QAItem(BaseModel):
         return v
 
 
-class QAFileError(ValueError):
+class QAFileError(QAFileInvalidError, ValueError):
     """The QA file is missing or malformed (a usage error)."""
 
 

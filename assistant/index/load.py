@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.errors import IndexStaleError
 from assistant.config import Settings
 from assistant.index import chroma as chroma_mod
 from assistant.index import store
@@ -18,7 +19,7 @@ from assistant.protocols import Embedder
 from assistant.types import Chunk
 
 
-class IndexIncompatible(RuntimeError):
+class IndexIncompatible(IndexStaleError, RuntimeError):
     """The index was built with another embedding model than the one configured."""
 
 

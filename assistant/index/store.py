@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.errors import IndexCorruptedError, IndexMissingError
 from assistant.types import Chunk
 
 FORMAT_VERSION = 1
@@ -44,11 +45,11 @@ CHROMA_DIR = "chroma"
 _VERSION_RE = re.compile(r"^v[0-9]{8}T[0-9]{6}-[0-9a-z-]+$")
 
 
-class IndexMissing(RuntimeError):
+class IndexMissing(IndexMissingError, RuntimeError):
     """No index has been built yet."""
 
 
-class IndexCorrupted(RuntimeError):
+class IndexCorrupted(IndexCorruptedError, RuntimeError):
     """Index files exist but cannot be read."""
 
 

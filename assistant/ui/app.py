@@ -12,6 +12,7 @@ import gradio as gr
 
 from assistant.answer import Asker
 from assistant.config import Settings
+from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
 from assistant.inputs import InputError, clean_question
 from assistant.types import Answer
@@ -48,8 +49,11 @@ mark.cite-value { background: #fff1a8; color: inherit; padding: 0; }  /* adjacen
 """
 
 
-class BindError(SystemExit):
+class BindError(AssistantError):
     """Refusal to serve on an unsafe address (raised before anything listens)."""
+
+    exit_code = 1
+    label_ja = "公開設定の誤り"
 
 
 def is_loopback(host: str) -> bool:
