@@ -3,8 +3,6 @@ answerers, the verifier and the evaluator alike (each with its own reader and ca
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -84,32 +82,3 @@ class SourceTexts:
         except Exception as e:  # a broken file must not stop the evaluation
             log.warning("cannot load %s: %s", source, e)
             return None, f"loader failed: {e}"
-
-
-class RecordRows:
-    """Rows of the records CSVs keyed by their citation (``source``, NFKC ``quote``).
-
-    A number an answer takes from a record (a budget cell, an e-mail address) is grounded when the
-    answer cites that record: the row's other cells are its support (issue 5: "cited quotes or
-    records"). Any CSV with ``source`` and ``quote`` columns qualifies.
-    """
-
-    def __init__(self, directory: Path | None) -> None:
-        self._rows: dict[tuple[str, str], list[str]] = {}
-        if directory is None or not directory.is_dir():
-            return
-        for path in sorted(directory.glob("*.csv")):
-            try:
-                reader = csv.DictReader(io.StringIO(_decode(path.read_bytes())))
-                for row in reader:
-                    source, quote = row.get("source"), row.get("quote")
-                    if not source or not quote:
-                        continue
-                    cells = " ".join(str(v) for k, v in row.items() if k not in ("source", "quote") and v)
-                    self._rows.setdefault((source.strip(), nfkc(quote).strip()), []).append(nfkc(cells))
-            except Exception as e:  # a malformed table only loses its support
-                log.warning("records support: cannot read %s: %s", path, e)
-
-    def support(self, source: str, quote: str) -> list[str]:
-        """Cell texts of the records whose citation is (``source``, ``quote``)."""
-        return self._rows.get((source.strip(), nfkc(quote or "").strip()), [])

@@ -1,4 +1,4 @@
-"""Unit tests of the evaluation metrics: correctness, citations, grounded numbers, retrieval."""
+"""Unit tests of the evaluation metrics: correctness, citations, claims, retrieval."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from assistant.evaluate.metrics import (
     percentile,
     retrieved_pairs,
     summarize,
-    ungrounded_numbers,
 )
 from assistant.evaluate.qa import GoldSource, QAFileError, QAItem, load_qa
 from assistant.evaluate.runner import evaluate_answer
@@ -100,24 +99,25 @@ def test_pdf_uses_loader_text(sources):
     assert not check_citation("corpus/documents/deck.pdf", "%PDF-fake", sources)[0]
 
 
-# ------------------------------------------------------------------ grounded numbers
+# ------------------------------------------------------------------ numbers, claims
 
 def test_numbers_in_handles_fullwidth_and_separators():
     assert numbers_in("１,０００団体、0.30億円、R4") == ["1000", "0.3", "4"]
 
 
-def test_grounded_when_numbers_are_in_quotes():
-    assert ungrounded_numbers("令和4年度は10事業です", ["R4:10事業"]) == []
+def test_claims_are_verified_by_the_evaluators_own_reading_of_the_sources(sources):
+    from assistant.answer.claims import with_claims
 
-
-def test_invented_number_is_ungrounded():
-    assert ungrounded_numbers("令和4年度は12事業です", ["R4:10事業"]) == ["12"]
-
-
-def test_year_forms_support_each_other_and_question_echo():
-    assert ungrounded_numbers("2022年度（令和4年度）は10事業", ["R4年度:10事業"]) == []
-    assert ungrounded_numbers("2023年3月の資料では10事業", ["10事業"], ["2023年3月の資料は？"]) == []
-    assert ungrounded_numbers("2023年3月の資料では10事業", ["10事業"]) == ["2023", "3"]
+    good = with_claims(Answer("q", "合計53事業です。", [Citation("corpus/documents/doc.md", "概要", "合計53事業を選定")]))
+    r = evaluate_answer(item(expected=["53"]), good, 1.0, sources)
+    assert (r.n_claims, r.claims_verified, r.unclaimed) == (1, 1, [])
+    # The quote is not in the file: the claim fails, whatever the answerer believed.
+    forged = with_claims(Answer("q", "合計54事業です。", [Citation("corpus/documents/doc.md", "概要", "合計54事業を選定")]))
+    r = evaluate_answer(item(expected=["54"]), forged, 1.0, sources)
+    assert r.claims_verified == 0 and any("quote_not_in_source" in p for p in r.claim_problems)
+    # A value no claim holds is listed (an answerer that gives no claims at all).
+    r = evaluate_answer(item(expected=["53"]), Answer("q", "合計53事業です。", []), 1.0, sources)
+    assert r.unclaimed == ["53"] and summarize([r])["values_without_claim"] == 1
 
 
 # ------------------------------------------------------------------ retrieval
@@ -171,7 +171,7 @@ def test_summary_abstention_and_citation_metrics(sources):
     assert s["accuracy"] == 0.4
     assert s["abstention_precision"] == 0.5 and s["abstention_recall"] == 0.5
     assert s["citation_validity"] == pytest.approx(2 / 3, abs=1e-4)
-    assert s["grounded_numbers"] == pytest.approx(1 / 3, abs=1e-4)  # 53 ok; 99 and 7 not in quotes
+    assert s["values_without_claim"] == 3  # these scripted answers carry no claims: 53, 99 and 7
     assert s["by_category"]["count"] == {"n": 3, "correct": 1, "accuracy": 0.3333,
                                          "citation_validity": 0.5, "retrieval_r5": None}
     assert "invalid citation" in " ".join(rs[1].problems)
@@ -204,46 +204,6 @@ def test_html_quote_checked_against_ingest_text(tmp_path):
     src = SourceTexts(tmp_path)  # default loader: assistant.ingest
     assert check_citation("page.html", "社会実装", src)[0]
     assert not check_citation("page.html", "<b>社会実装</b>", src)[0]
-
-
-def test_counts_and_totals_are_grounded_by_arithmetic():
-    from assistant.evaluate.metrics import ground_numbers
-
-    ans = "H30: 14事業、R1: 8事業、R2: 12事業（合計34事業）。"
-    g = ground_numbers(ans, ["H30:14事業、R1: 8 事業 R2:12事業"])
-    assert g.ungrounded == [] and g.derived == ["34"]
-    assert ground_numbers(ans.replace("34", "35"), ["H30:14事業、R1: 8 事業 R2:12事業"]).ungrounded == ["35"]
-    # A count equal to the number of cited rows is grounded; another count is not.
-    assert ground_numbers("該当する事業は3件です。", ["| a |", "| b |", "| c |"],
-                          n_citations=3).derived == ["3"]
-    assert ground_numbers("該当する事業は4件です。", ["row"] * 3, n_citations=3).ungrounded == ["4"]
-
-
-def test_declared_numbers_are_listed_apart():
-    from assistant.evaluate.metrics import ground_numbers
-
-    g = ground_numbers("最多はR2の36事業、平均18事業", ["R2:36事業"], declared=["18"])
-    assert g.ungrounded == [] and g.declared == ["18"]
-
-
-def test_record_rows_and_locators_support_numbers(tmp_path):
-    from assistant.source_files import RecordRows
-
-    rec = tmp_path / "records"
-    rec.mkdir()
-    (rec / "programs.csv").write_text(
-        "\ufeffsource,locator,quote,name,budget\r\ncorpus/documents/doc.md,表,未来技術社会実装事業,x,0.3億円\r\n",
-        encoding="utf-8")
-    src = SourceTexts(tmp_path)
-    d = tmp_path / "corpus" / "documents"
-    d.mkdir(parents=True)
-    (d / "doc.md").write_text("| 事業名 | 未来技術社会実装事業 |\n## 一覧 (R4.12 時点)\n", encoding="utf-8")
-    it = item(expected=["0.3億円"])
-    ans = Answer("q", "R4.12時点の予算は0.3億円", [Citation("corpus/documents/doc.md", "一覧 (R4.12 時点)",
-                                                      "未来技術社会実装事業")])
-    assert evaluate_answer(it, ans, 1.0, src).ungrounded == ["0.3"]
-    r = evaluate_answer(it, ans, 1.0, src, records=RecordRows(rec))
-    assert r.ungrounded == [] and r.correct
 
 
 def test_accept_phrase_counts_a_rejected_false_premise_as_correct():

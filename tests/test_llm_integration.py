@@ -14,9 +14,10 @@ import pytest
 from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.llm import LLMAssistant, make_chat_model
 from assistant.answer.pipeline import Assistant
+from assistant.claims import verify
 from assistant.config import Settings
-from assistant.evaluate.metrics import ungrounded_numbers
 from assistant.normalize import nfkc
+from assistant.sources import SourceStore
 from tests.answer_fakes import OverlapRetriever
 
 pytestmark = pytest.mark.skipif(
@@ -29,7 +30,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def llm() -> LLMAssistant:
     settings = Settings()
-    return LLMAssistant(Assistant(settings, retriever=OverlapRetriever()), make_chat_model(settings))
+    return LLMAssistant(Assistant(settings, retriever=OverlapRetriever()), make_chat_model(settings),
+                        SourceStore(settings.root))
 
 
 @pytest.mark.parametrize("question", ["地域実装協議会は支援終了後も継続できますか？",
@@ -40,8 +42,8 @@ def test_real_model_answers_are_grounded(llm, question):
     if not ans.abstained:
         assert ans.citations
         for c in ans.citations:
-            assert nfkc(c.quote) in llm.base.sources.text(c.source)
-        assert ungrounded_numbers(ans.text, [c.quote for c in ans.citations], [question]) == []
+            assert nfkc(c.quote) in llm.sources.text(c.source)
+        assert verify(ans, llm.sources.text) == []
 
 
 def test_real_model_does_not_answer_the_unanswerable(llm):

@@ -32,7 +32,7 @@ from assistant.evaluate.qa import QAFileError, item_hash, items_hash, load_qa
 from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
 from assistant.evaluate.runner import run_items
 from assistant.protocols import GuardReporter
-from assistant.source_files import RecordRows, SourceTexts
+from assistant.source_files import SourceTexts
 
 PIPELINES = ("default", "naive")
 AskerFactory = Callable[[Settings, str], Asker]
@@ -92,7 +92,6 @@ def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory
                                                   dict[str, float]]:
     """Build each pipeline once and run every item through it."""
     sources = SourceTexts(settings.root)
-    records = RecordRows(settings.records_path)
     runs: dict[str, tuple[dict[str, Any], list[ItemResult]]] = {}
     build_ms: dict[str, float] = {}
     for name in pipelines:
@@ -103,7 +102,7 @@ def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory
         except Exception as e:
             raise PipelineBuildError(f"cannot start the {name!r} pipeline: {type(e).__name__}: {e}") from e
         build_ms[name] = round((time.perf_counter() - t0) * 1000, 1)
-        results = run_items(asker, items, sources, label=name, progress=progress, records=records)
+        results = run_items(asker, items, sources, label=name, progress=progress)
         summary = summarize(results)
         if isinstance(asker, GuardReporter):  # the LLM answerer: how often its guard intervened
             summary["guard"] = asker.guard_report()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.evaluate.qa import GoldSource, QAItem
-from assistant.normalize import find_years, match_key, nfkc, western_to_era
+from assistant.normalize import match_key, nfkc
 from assistant.source_files import SourceTexts
 
 # ---------------------------------------------------------------- correctness
@@ -57,7 +57,7 @@ def check_citation(source: str, quote: str, sources: SourceTexts) -> tuple[bool,
     return True, ""
 
 
-# ---------------------------------------------------------------- grounded numbers
+# ---------------------------------------------------------------- numbers (variants compare them)
 
 _NUMBER_RE = re.compile(r"[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?")
 
@@ -73,83 +73,6 @@ def _canon(num: str) -> str:
 def numbers_in(text: str) -> list[str]:
     """Numbers written in ``text`` (after NFKC; thousands separators removed), in order."""
     return [_canon(m.group(0)) for m in _NUMBER_RE.finditer(nfkc(text))]
-
-
-def number_support(texts: Iterable[str]) -> set[str]:
-    """Numbers a text supports: its written numbers plus both forms of each year it mentions
-    (``R4年度`` supports 4 and 2022; ``2022年度`` supports 2022 and 4)."""
-    out: set[str] = set()
-    for t in texts:
-        out.update(numbers_in(t))
-        for y in find_years(t):
-            out.add(str(y.year))
-            out.add(_canon(western_to_era(y.year)[1:]))
-    return out
-
-
-def _answer_numbers(answer: str) -> list[tuple[str, bool]]:
-    """(number, inside a year mention) for each number written in ``answer``."""
-    t = nfkc(answer)
-    years = [(y.start, y.end) for y in find_years(t)]
-    return [(_canon(m.group(0)), any(a <= m.start() < b for a, b in years)) for m in _NUMBER_RE.finditer(t)]
-
-
-@dataclass
-class Grounding:
-    ungrounded: list[str] = field(default_factory=list)
-    derived: list[str] = field(default_factory=list)  # a total or a count, checked arithmetically
-    declared: list[str] = field(default_factory=list)  # only the answerer's "computed" list backs it
-
-
-def ground_numbers(answer: str, support_texts: Sequence[str], echoes: Sequence[str] = (),
-                   n_citations: int = 0, declared: Sequence[str] = ()) -> Grounding:
-    """Check every number of ``answer`` against the texts that support it.
-
-    A number is grounded when it is written in ``support_texts`` (verified quotes, their locators,
-    the cited records) or ``echoes`` (the user's own turns), or when it is derived: the number of
-    citations (a count of cited rows), or the sum of two or more consecutive grounded non-year
-    numbers written before it in the answer (a total: ``14、8、12、9、10（合計53）``). Failing that,
-    a number in ``declared`` (what the answerer says it computed) is grounded but listed apart.
-    """
-    support = number_support(support_texts) | number_support(echoes)
-    declared_set = {_canon(d) for d in declared if _NUMBER_RE.fullmatch(nfkc(str(d)))}
-    out = Grounding()
-    addends: list[float] = []  # grounded non-year numbers so far, in order
-    for num, in_year in _answer_numbers(answer):
-        if num in support:
-            ok = True
-        elif n_citations >= 2 and num == str(n_citations):
-            ok = True
-            out.derived.append(num)
-        elif _is_running_total(float(num), addends):
-            ok = True
-            out.derived.append(num)
-        elif num in declared_set:
-            ok = True
-            out.declared.append(num)
-        else:
-            ok = False
-            if num not in out.ungrounded:
-                out.ungrounded.append(num)
-        if ok and not in_year:
-            addends.append(float(num))
-    return out
-
-
-def _is_running_total(value: float, addends: list[float]) -> bool:
-    for end in range(len(addends), 1, -1):
-        total = 0.0
-        for start in range(end - 1, -1, -1):
-            total += addends[start]
-            if end - start >= 2 and abs(total - value) < 1e-9:
-                return True
-    return False
-
-
-def ungrounded_numbers(answer: str, quotes: Sequence[str], echoes: Sequence[str] = ()) -> list[str]:
-    """Numbers of ``answer`` that ``quotes`` and ``echoes`` do not support (no derivations)."""
-    support = number_support(quotes) | number_support(echoes)
-    return [n for n in dict.fromkeys(n for n, _ in _answer_numbers(answer)) if n not in support]
 
 
 # ---------------------------------------------------------------- retrieval
@@ -246,10 +169,6 @@ class ItemResult:
     correct: bool
     reasons: list[str] = field(default_factory=list)
     citations: list[CitationResult] = field(default_factory=list)
-    numbers: list[str] = field(default_factory=list)
-    ungrounded: list[str] = field(default_factory=list)
-    derived_numbers: list[str] = field(default_factory=list)
-    declared_numbers: list[str] = field(default_factory=list)
     retrieval_rank: int | None = None  # None: not measured; 0: gold not retrieved
     error: str | None = None
     #: Claims of the answer (assistant.claims) and what the verifier found: ``n_claims`` claims,
@@ -282,8 +201,6 @@ class ItemResult:
             if not self.citations:
                 out.append("no citation")
             out += [f"invalid citation {c.source!r}: {c.reason}" for c in self.citations if not c.valid]
-            if self.ungrounded:
-                out.append(f"numbers not in cited quotes: {', '.join(self.ungrounded)}")
         if self.claim_problems:
             out.append("claims: " + "; ".join(self.claim_problems[:5]))
         return out
@@ -305,7 +222,6 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
     true_abst = [r for r in abstained if not r.answerable]
     answerable = [r for r in results if r.answerable]
     cits = [c for r in answered for c in r.citations]
-    with_numbers = [r for r in answered if r.numbers]
     ranked = [r for r in results if r.retrieval_rank is not None]
     latencies = [r.latency_ms for r in results]
 
@@ -327,11 +243,6 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, Any]:
         "cited_answers": _ratio(sum(bool(r.citations) for r in answered), len(answered)),
         "answers_with_valid_citations": _ratio(
             sum(bool(r.citations) and r.citations_ok for r in answered), len(answered)),
-        "n_with_numbers": len(with_numbers),
-        "grounded_numbers": _ratio(sum(not r.ungrounded for r in with_numbers), len(with_numbers)),
-        # The same without numbers only the answerer's own "computed" declaration backs.
-        "grounded_numbers_verified": _ratio(
-            sum(not r.ungrounded and not r.declared_numbers for r in with_numbers), len(with_numbers)),
         "n_claims": sum(r.n_claims for r in results),
         "claims_verified": _ratio(sum(r.claims_verified for r in results), sum(r.n_claims for r in results)),
         "claim_kinds": dict(sorted(sum((Counter(r.claim_kinds) for r in results), Counter()).items())),

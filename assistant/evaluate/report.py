@@ -18,8 +18,6 @@ SUMMARY_ROWS = [
     ("citation_validity", "Citation validity (per citation)", "ratio"),
     ("cited_answers", "Answers with ≥1 citation", "ratio"),
     ("answers_with_valid_citations", "Answers whose citations are all valid", "ratio"),
-    ("grounded_numbers", "Answers with numbers, all grounded", "ratio"),
-    ("grounded_numbers_verified", "… without the answerer's declared figures", "ratio"),
     ("claims_verified", "Claims verified (quoted, computed, converted)", "ratio"),
     ("values_without_claim", "Values without a supporting claim", "int"),
     ("retrieval_r1", "Retrieval R@1", "ratio"),
@@ -32,8 +30,7 @@ SUMMARY_ROWS = [
 
 #: Counts shown next to a metric (denominators).
 _DENOM = {"abstention_recall": "n_unanswerable", "abstention_precision": "n_abstained",
-          "citation_validity": "n_citations", "grounded_numbers": "n_with_numbers",
-          "grounded_numbers_verified": "n_with_numbers", "claims_verified": "n_claims",
+          "citation_validity": "n_citations", "claims_verified": "n_claims",
           "retrieval_r1": "n_retrieval", "retrieval_r5": "n_retrieval", "retrieval_mrr": "n_retrieval"}
 
 

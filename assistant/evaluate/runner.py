@@ -13,25 +13,22 @@ from assistant.answer import Asker
 from assistant.claims import verify
 from assistant.evaluate.metrics import (
     CitationResult,
-    Grounding,
     ItemResult,
     check_citation,
     check_correct,
     gold_rank,
-    ground_numbers,
-    numbers_in,
     retrieved_pairs,
 )
 from assistant.evaluate.qa import QAItem
-from assistant.source_files import RecordRows, SourceTexts
+from assistant.source_files import SourceTexts
 from assistant.types import Answer
 
 log = logging.getLogger(__name__)
 
 
 def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: SourceTexts,
-                    error: str | None = None, records: RecordRows | None = None) -> ItemResult:
-    """All checks of one answer: correctness, citations, grounded numbers, retrieval rank."""
+                    error: str | None = None) -> ItemResult:
+    """All checks of one answer: correctness, citations, claims (the one verifier), retrieval rank."""
     correct, reasons = check_correct(item, answer.text, answer.abstained)
     if error is not None:
         correct = False
@@ -39,21 +36,6 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
     for c in answer.citations:
         ok, why = check_citation(c.source, c.quote, sources)
         citations.append(CitationResult(c.source, c.locator, c.quote, ok, why))
-    numbers: list[str] = []
-    grounding = Grounding()
-    if not answer.abstained:
-        numbers = numbers_in(answer.text)
-        # Support: verified quotes only (a fabricated quote grounds nothing), their locators, and
-        # the records rows those citations stand for (qa-format: "in its cited quotes or records").
-        support: list[str] = []
-        for c in citations:
-            if c.valid:
-                support += [c.quote, c.locator, *(records.support(c.source, c.quote) if records else [])]
-        # Counts and totals the records engine says it computed over the cited rows (meta
-        # "numbers"); reported apart, as they are the answerer's own declaration.
-        declared = [str(n) for n in (answer.meta or {}).get("numbers", [])] if answer.route == "records" else []
-        grounding = ground_numbers(answer.text, support, [item.question, *item.history], len(citations),
-                                   declared)
     rank = None
     if item.gold_sources and answer.evidence:  # answers that searched the documents
         rank = gold_rank(item.gold_sources, retrieved_pairs(answer.evidence))
@@ -71,8 +53,7 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
         answerable=item.answerable, expected=list(item.expected), any_of=[list(g) for g in item.any_of],
         forbidden=list(item.forbidden), answer=answer.text, abstained=answer.abstained,
         route=answer.route, latency_ms=round(latency_ms, 2), correct=correct, reasons=reasons,
-        citations=citations, numbers=numbers, ungrounded=grounding.ungrounded,
-        derived_numbers=grounding.derived, declared_numbers=grounding.declared, retrieval_rank=rank, error=error,
+        citations=citations, retrieval_rank=rank, error=error,
         parts=parts, n_claims=len(answer.claims),
         claims_verified=sum(c.start not in bad_spans for c in answer.claims), claim_kinds=kinds,
         unclaimed=[p.value for p in problems if p.kind == "unclaimed"],
@@ -81,7 +62,7 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
 
 
 def run_items(asker: Asker, items: Sequence[QAItem], sources: SourceTexts, *, label: str = "eval",
-              progress: bool = True, records: RecordRows | None = None) -> list[ItemResult]:
+              progress: bool = True) -> list[ItemResult]:
     """Ask every item in order (progress on stderr); an exception becomes an ``error`` result."""
     results: list[ItemResult] = []
     for item in tqdm(items, desc=label, unit="q", file=sys.stderr, disable=not progress, mininterval=0.5):
@@ -94,5 +75,5 @@ def run_items(asker: Asker, items: Sequence[QAItem], sources: SourceTexts, *, la
             error = f"{type(e).__name__}: {e}"
             answer = Answer(question=item.question, text="", route="error")
         latency_ms = (time.perf_counter() - t0) * 1000
-        results.append(evaluate_answer(item, answer, latency_ms, sources, error, records))
+        results.append(evaluate_answer(item, answer, latency_ms, sources, error))
     return results
