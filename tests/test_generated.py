@@ -99,3 +99,16 @@ def test_facts_of_two_table_columns_are_not_combined():
     assert kept.text and kept.passages == [cells[0]]
     mixed = gen.attribute_generated("甲田省の事業では施設の整備を計画事業により支援します。", cells, content_terms)
     assert not mixed.kept and mixed.reasons == (gen.UNSUPPORTED_STATEMENT,)
+
+
+def test_a_sentence_that_turns_the_passage_around_is_dropped():
+    ev = ["継続の扱い\n同じ内容での継続は不可。内容を改めれば、新規で申請いただくことは可能。"]
+    assert ok("内容を改めれば、新規で申請いただくことは可能です。", ev)
+    r = check("内容を改めても、新規で申請いただくことはできません。", ev)
+    assert not r.kept and r.reasons == (gen.NEGATED,)
+    assert ok("同じ内容での継続はできません。", ev)  # 不可 and できません are both negative
+
+
+def test_negation_is_read_from_auxiliaries_and_words():
+    assert gen.is_negative("参加できません") and gen.is_negative("手続きは不要") and gen.is_negative("継続できない")
+    assert not gen.is_negative("申請は可能です") and not gen.is_negative("通知を行います")

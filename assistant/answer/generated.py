@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 from assistant.answer.extractive import split_units
 from assistant.answer.guard import strip_keys
@@ -26,6 +28,7 @@ UNGROUNDED_ENTITY = "ungrounded_entity"
 UNSUPPORTED_STATEMENT = "unsupported_statement"
 _REASON = {"number": UNGROUNDED_NUMBER, "year": UNGROUNDED_DATE, "date": UNGROUNDED_DATE,
            "name": UNGROUNDED_ENTITY, "email": UNGROUNDED_ENTITY, "url": UNGROUNDED_ENTITY}
+NEGATED = "negated_statement"
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?\n?|\n")
 #: Share of a sentence's content words one passage must contain.
 MIN_TERM_SHARE = 0.5
@@ -93,6 +96,42 @@ class GeneratedAttribution:
 def sentences(text: str) -> list[str]:
     """The sentences of ``text`` (each with its end mark), without citation keys."""
     return [m.group(0) for m in _SENTENCE.finditer(strip_keys(nfkc(text))) if m.group(0)]
+
+
+@lru_cache(maxsize=1)
+def _negation_forms() -> tuple[frozenset[str], frozenset[str]]:
+    """(auxiliary forms, word forms) that negate a statement (``assistant/data/negation.tsv``)."""
+    aux: set[str] = set()
+    words: set[str] = set()
+    text = resources.files("assistant").joinpath("data/negation.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith("#") or "\t" not in line:
+            continue
+        kind, forms = line.split("\t", 1)
+        (aux if kind.strip() == "auxiliary" else words).update(forms.split())
+    return frozenset(aux), frozenset(words)
+
+
+def is_negative(text: str) -> bool:
+    """The statement is negated: 「できません」「不可」「必要ない」 (Sudachi auxiliaries and words)."""
+    from assistant.tokenize import morphemes
+
+    aux, words = _negation_forms()
+    return any((pos == "助動詞" and form in aux) or form in words for _s, form, pos in morphemes(text))
+
+
+_CLAUSE = re.compile(r"[^。、，,\n]+")
+
+
+def same_polarity(sentence: str, passage: str, words: Callable[[str], list[str]]) -> bool:
+    """The passage's clause closest to ``sentence`` (most shared content words) is negated exactly
+    when the sentence is (a model turning 「申請いただくことは可能」 into 「申請できません」 is caught)."""
+    clauses = [m.group(0) for m in _CLAUSE.finditer(passage) if m.group(0).strip()]
+    if not clauses:
+        return True
+    want = set(words(sentence))
+    best = max(clauses, key=lambda c: len(want & set(words(c))))
+    return is_negative(sentence) == is_negative(best)
 
 
 def noun_phrases(text: str) -> list[str]:
@@ -167,4 +206,6 @@ def _sentence(s: str, passages: Sequence[Passage], words_of: list[set[str]], fla
         best = (share, i)
     if best is None:
         return Sentence(s, False, UNSUPPORTED_STATEMENT)
+    if not same_polarity(s, passages[best[1]].support, terms):
+        return Sentence(s, False, NEGATED)
     return Sentence(s, True, passages=(passages[best[1]],))
