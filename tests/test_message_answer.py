@@ -152,6 +152,19 @@ def test_two_parts_with_reference_fake_retriever(fake_assistant):
     assert parts[0]["answer"] != parts[1]["answer"]
 
 
+def test_a_message_answer_has_claims_over_its_merged_citations(fake_assistant):
+    from assistant.claims import verify
+    from assistant.sources import SourceStore
+
+    a = MessageAsker(fake_assistant)
+    ans = a.ask("R2年度に選定された事業について、①何件ですか、②そのうち自動運転を活用するのは何件ですか、教えてください。")
+    computed = [c for c in ans.claims if c.kind == "computed"]
+    assert len(computed) >= 2 and all(c.operation == "count" and c.working for c in computed)
+    # the counted rows are cited in the merged list, each claim pointing at rows of its own part
+    assert all(c.citations and max(c.citations) < len(ans.citations) for c in computed)
+    assert verify(ans, SourceStore(fake_assistant.settings.root).text) == []
+
+
 # -- the real Assistant (model and index) -----------------------------------------------------------
 @pytest.fixture(scope="module")
 def real():

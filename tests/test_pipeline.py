@@ -78,6 +78,13 @@ def test_jsonl_contract_and_bad_lines(assistant):
     assert set(rows[0]) == {"id", "answer", "abstained", "citations", "route", "latency_ms", "claims"}
     assert "error" in rows[1] and "error" in rows[2]
     assert "3件" in rows[3]["answer"]
+    # claims: every value of the answer, each pointing at citations of this row
+    claims = rows[3]["claims"]
+    count = next(c for c in claims if c["kind"] == "computed" and c["value"] == "3")
+    assert count["operation"] == "count" and count["working"] and len(count["inputs"]) == 3
+    for c in claims:
+        assert rows[3]["answer"][c["span"][0]:c["span"][1]] == c["text"]
+        assert all(0 <= i < len(rows[3]["citations"]) for i in c["citations"])
 
 
 @pytest.mark.parametrize("question", ["この資料はいつ、どこが作成したものですか？", "資料の発行元は？"])
