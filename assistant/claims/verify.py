@@ -100,6 +100,19 @@ def _converted_ok(claim: Claim) -> bool:
     return False
 
 
+def _compacted(source_text: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """``source_text`` in comparison form, each file compacted once per verification."""
+    seen: dict[str, str | None] = {}
+
+    def read(source: str) -> str | None:
+        if source not in seen:
+            text = source_text(source)
+            seen[source] = compact(text) if text is not None else None
+        return seen[source]
+
+    return read
+
+
 def verify(answer: Verifiable, source_text: Callable[[str], str | None] | None = None) -> list[Problem]:
     """Problems of ``answer``'s claims (empty: every value is claimed and every claim holds).
 
@@ -114,6 +127,7 @@ def verify(answer: Verifiable, source_text: Callable[[str], str | None] | None =
         claim = spans.get((v.start, v.end))
         if claim is None or claim.key != v.key:
             problems.append(Problem("unclaimed", v.surface, v.kind, v.start))
+    read = _compacted(source_text) if source_text is not None else None
     for c in answer.claims:
         if c.kind == "restated":
             asked = QuoteIndex("\n".join([answer.question, *answer.history]))
@@ -126,7 +140,7 @@ def verify(answer: Verifiable, source_text: Callable[[str], str | None] | None =
                     o.key == f"year:{fy}" and o.text == c.source_value for o in answer.claims):
                 problems.append(Problem("conversion_mismatch", c.text, f"fiscal_year: {c.source_value}", c.start))
             continue
-        problems.extend(_check(c, text, answer.citations, source_text))
+        problems.extend(_check(c, text, answer.citations, read))
     return problems
 
 
@@ -158,7 +172,7 @@ def _check(c: Claim, text: str, citations: Sequence[_Cited], source_text) -> lis
         for i in c.citations:
             cite = citations[i]
             src = source_text(cite.source)
-            if src is None or compact(cite.quote) not in compact(src):
+            if src is None or compact(cite.quote) not in src:
                 out.append(Problem("quote_not_in_source", c.text, f"{cite.source}: {cite.quote[:40]}", c.start))
     return out
 
