@@ -157,7 +157,9 @@ def test_invented_sentence_is_dropped_and_the_rest_kept(base):
     assert ans.route == "llm" and "25" not in ans.text and ans.text.endswith(DROPPED_NOTE)
     assert ans.text.startswith("公募期間は4月10日から5月12日までです。")
     assert [d["reason"] for d in ans.meta["llm"]["dropped"]] == [UNGROUNDED_NUMBER]
-    assert llm.interventions == {UNGROUNDED_NUMBER: 1} and llm.stats["accepted"] == 1
+    assert llm.interventions == {} and llm.dropped == {UNGROUNDED_NUMBER: 1} and llm.stats["accepted"] == 1
+    report = llm.guard_report()
+    assert report["partially_kept"] == 1 and report["sentences_dropped"] == {UNGROUNDED_NUMBER: 1}
 
 
 def test_invented_deadline_with_fake_key_falls_back(base):

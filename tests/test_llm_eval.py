@@ -73,7 +73,8 @@ def test_eval_llm_reports_guard_interventions(tmp_path: Path, capsys):
     summary = report["pipelines"]["llm"]["summary"]
     assert summary["accuracy"] == 1.0  # the wrong count was replaced by the extractive answer
     assert summary["guard"] == {"llm_calls": 2, "accepted": 1, "llm_abstained": 0, "interventions": 1,
-                                "rate": 0.5, "by_reason": {"ungrounded_number": 1}, "skipped": {"abstain": 1}}
+                                "rate": 0.5, "by_reason": {"ungrounded_number": 1}, "partially_kept": 0,
+                                "sentences_dropped": {}, "skipped": {"abstain": 1}}
     assert summary["latency_by_route"].keys() >= {"llm", "documents", "abstain"}
     out = capsys.readouterr().out
     assert "Guard (llm): 1 interventions in 2 LLM answers (rate 50.0%" in out and "ungrounded_number 1" in out

@@ -1,5 +1,6 @@
 """Optional generative answers: an LCEL chain over the deterministic answerer's evidence,
-checked by the grounding guard (:mod:`assistant.answer.guard`) before anything is shown.
+attributed by us (:mod:`assistant.answer.generated`) and verified (:mod:`assistant.claims`)
+before anything is shown.
 
 Choices (documented here because they change what users see):
 
@@ -7,9 +8,12 @@ Choices (documented here because they change what users see):
   unchanged; the model is not asked. Figures computed from the tables cannot be paraphrased
   wrongly if they are not paraphrased.
 - Documents route: the model gets the top retrieved chunks as [S1]…[Sn], delimited and marked
-  as data (injection-like sentences redacted). Its answer is shown only when the guard passes
-  and at least one exact quote can be cut from the cited chunks; otherwise the extractive answer
-  is shown, the reason is logged and counted in :attr:`LLMAssistant.interventions`.
+  as data (injection-like sentences redacted). Whatever keys it writes are ignored: each of its
+  sentences is kept only when one quotable passage of the evidence supports it (values, words,
+  noun phrases, polarity), and is cited by that passage; the rest is dropped (counted in
+  :attr:`LLMAssistant.dropped`, the answer says so). The result must pass the verifier. When
+  nothing is kept, the extractive answer is shown and the reason counted in
+  :attr:`LLMAssistant.interventions`.
 - Deterministic abstentions stay abstentions (``answer_abstentions=False``): an extra answer
   the extractor could not find is exactly where a small model invents things. Set it to True to
   let a grounded model answer rescue low-coverage abstentions.
@@ -83,10 +87,6 @@ class Evidence:
     locator: str
     text: str
     table_header: str = ""  # the header row when the chunk is a table (cells are read with it)
-
-    def grounding_text(self) -> str:
-        """What the guard may accept figures and names from: heading path and text."""
-        return f"{self.locator}\n{self.text}"
 
 
 def make_chat_model(settings: Settings, timeout: float = LLM_TIMEOUT_S) -> BaseChatModel:
@@ -165,7 +165,8 @@ class LLMAssistant:
         self.max_evidence = max_evidence
         self.keep_abstention_below = keep_abstention_below
         self.answer_abstentions = answer_abstentions
-        self.interventions: Counter[str] = Counter()
+        self.interventions: Counter[str] = Counter()  # fallbacks, by reason
+        self.dropped: Counter[str] = Counter()  # sentences left out of accepted answers, by reason
         self.stats: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -198,6 +199,8 @@ class LLMAssistant:
                 "interventions": fallbacks,
                 "rate": round(fallbacks / calls, 4) if calls else None,
                 "by_reason": dict(sorted(self.interventions.items())),
+                "partially_kept": self.stats["partially_kept"],
+                "sentences_dropped": dict(sorted(self.dropped.items())),
                 "skipped": {k[len("skipped_"):]: v for k, v in sorted(self.stats.items())
                             if k.startswith("skipped_")},
             }
@@ -275,7 +278,9 @@ class LLMAssistant:
             return self._fallback(base, ("verify_failed",), dropped=dropped)
         self._count("accepted")
         if dropped:
-            self._count("partially_kept", [d["reason"] for d in dropped])
+            self._count("partially_kept")
+            with self._lock:
+                self.dropped.update(d["reason"] for d in dropped)
         ans.meta = {**base.meta, "llm": {"status": "accepted", "dropped": dropped,
                                          "extractive_coverage": base.coverage}}
         return ans
