@@ -47,7 +47,7 @@ def engine():
 def _asker(engine, limit: int | None = None) -> MessageAsker:
     base = Base() if limit is None else Base(limit)
     base.engine = engine
-    return MessageAsker(base)
+    return MessageAsker(base, max_chars=limit)  # build_assistant passes settings.max_question_chars
 
 
 def test_the_measured_thread_needs_more_than_2000_chars_and_fits_the_default():
