@@ -24,6 +24,7 @@ from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.extractive import Extractor, Unit, clean, exact_quote
 from assistant.answer.relevance import asked_types
 from assistant.answer.term_map import TermMap, cache_path, rewrite
+from assistant.editions import Editions, as_of_in
 from assistant.protocols import Embedder
 from assistant.types import Answer, Chunk, Citation, Hit
 
@@ -40,8 +41,9 @@ class DocumentAnswerer:
     def __init__(self, search: Callable[[str], list[Hit]], extractor: Extractor,
                  source_text: Callable[[str], str], source_title: Callable[[str], str],
                  abstain_threshold: float, term_map: TermMap | None = None,
-                 term_source: TermSource | None = None) -> None:
+                 term_source: TermSource | None = None, editions: Editions | None = None) -> None:
         self.search = search
+        self.editions = editions
         self.term_source = term_source
         self.extractor = extractor
         self.source_text = source_text
@@ -73,6 +75,9 @@ class DocumentAnswerer:
         q = rw.text
         extra = " ".join(dict.fromkeys(m.target for m in rw.mapped if m.target not in retrieval_text))
         hits = self.search(f"{retrieval_text} {extra}" if extra else retrieval_text)
+        other_editions: list[Hit] = []
+        if self.editions is not None and self.editions.several():
+            hits, other_editions = self.editions.split(hits, as_of_in(question))
         mapped = [f"{m.source}→{m.target}" for m in rw.mapped]
         missing = ex.missing_terms(q)
         require = ex.requirements(q)
@@ -96,8 +101,14 @@ class DocumentAnswerer:
             found = ex.find(q, hits, self.source_text, self.source_title, context=context,
                             min_coverage=strict, column_hint=column_hint, require=require, aliases=aliases)
             if found.text is not None:
-                return Answer(question, found.text, found.citations, abstained=False, route="documents",
-                              evidence=list(hits), coverage=round(found.coverage, 3), meta={"mapped": mapped})
+                text, cites = found.text, list(found.citations)
+                if other_editions:
+                    old = ex.find(q, other_editions, self.source_text, self.source_title, context=context,
+                                  min_coverage=strict, column_hint=column_hint, require=require, aliases=aliases)
+                    text, cites = edition_note(text, cites, old.text, old.citations, self.editions, self.source_title)
+                return Answer(question, text, cites, abstained=False, route="documents",
+                              evidence=[*hits, *other_editions], coverage=round(found.coverage, 3),
+                              meta={"mapped": mapped})
             reason = found.reason
             if reason == "low_coverage" and missing:
                 reason = "missing_terms"
@@ -143,6 +154,22 @@ class DocumentAnswerer:
                 if quote:
                     out.append(Citation(h.chunk.source, h.chunk.locator, quote, self.source_title(h.chunk.source)))
         return out
+
+
+def edition_note(text: str, cites: list[Citation], old_text: str | None, old_cites: Sequence[Citation],
+                 editions: Editions | None, title: Callable[[str], str]) -> tuple[str, list[Citation]]:
+    """The answer from the edition in use, with what the other edition says when it differs:
+    「（2024年3月版による。2023年3月版では「…」）」, citing both editions and their dates."""
+    if editions is None or not cites or not old_text or not old_cites or clean(old_text) == clean(text):
+        return text, cites
+    new = editions.by_source.get(cites[0].source)
+    old = editions.by_source.get(old_cites[0].source)
+    if new is None or old is None or new.source == old.source:
+        return text, cites
+    said = "、".join(f"「{clean(c.quote)}」" for c in old_cites[:2])
+    note = f"（{new.label}による。{old.label}では{said}）"
+    dated = [Citation(e.source, "資料の日付", e.date_quote, title(e.source)) for e in (new, old) if e.date_quote]
+    return f"{text}\n{note}", [*cites, *old_cites, *dated]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from assistant.answer.extractive import Extractor
 from assistant.answer.records_answer import records_answer
 from assistant.chat import resolve
 from assistant.config import Settings
+from assistant.editions import Editions
 from assistant.inputs import InputError, clean_history, clean_question, refusal
 from assistant.protocols import Embedder, Retriever
 from assistant.records.engine import RecordsEngine
@@ -185,9 +186,10 @@ class Assistant:
         # The index's own query embedder (the one its vectors were made with), else the given one.
         embedder = retriever.handle.embedder if isinstance(retriever, HybridRetriever) else self._embedder
         chunks = [c for c in retriever.chunks() if c.meta.get("kind", "document") == "document"]
+        editions = Editions.of_sources(self.document_sources, self.sources.text, self.sources.title)
         return DocumentAnswerer(self._search, self.extractor, self.sources.text, self.sources.title,
                                 self.settings.abstain_threshold,
-                                term_source=TermSource(chunks, embedder, self.settings.var_path))
+                                term_source=TermSource(chunks, embedder, self.settings.var_path), editions=editions)
 
     def _documents(self, question: str, retrieval_text: str, context: str = "", column_hint: str = "") -> Answer:
         return self.documents.answer(question, retrieval_text, context, column_hint)
