@@ -96,3 +96,22 @@ def test_a_point_in_time_takes_the_edition_valid_then(assistant):
 def test_one_edition_changes_nothing(tmp_path: Path):
     eds = Editions.of_sources(["x.md"], lambda s: OLD, lambda s: "t")
     assert not eds.several() and eds.by_source["x.md"].date_quote == "令和5年3月10日"
+
+
+def test_records_of_two_editions_keep_the_newest_editions_rows():
+    from dataclasses import replace as dc_replace
+
+    from assistant.records.by_edition import newest_records
+    from assistant.records.load import load_records
+
+    rs = load_records(get_settings().records_path)
+    seed = rs.projects[0].source
+    newer = "corpus/documents/deck-2024-03.md"
+    later = [p.model_copy(update={"source": newer}) for p in rs.projects[:3]]
+    both = dc_replace(rs, projects=[*rs.projects, *later])
+    eds = Editions([Edition(seed, "deck", date(2023, 3, 15), "t"), Edition(newer, "deck", date(2024, 3, 15), "t")])
+    kept = newest_records(both, eds)
+    assert [p.source for p in kept.projects] == [newer] * 3
+    assert kept.kpis == both.kpis  # the newer edition updated the projects only: its KPIs stay
+    # a series with one edition in the records is untouched
+    assert newest_records(both, Editions([Edition(seed, "deck", date(2023, 3, 15), "t")])).projects == both.projects

@@ -26,6 +26,7 @@ from assistant.config import Settings
 from assistant.editions import Editions
 from assistant.inputs import InputError, clean_history, clean_question, refusal
 from assistant.protocols import Embedder, Retriever
+from assistant.records.by_edition import cited_sources, newest_records
 from assistant.records.engine import RecordsEngine
 from assistant.records.load import RecordSet, load_records
 from assistant.sources import SourceStore
@@ -73,7 +74,9 @@ class Assistant:
     # -- lazily loaded parts (once per instance) --------------------------------------------------
     @built_once
     def engine(self) -> RecordsEngine:
-        return RecordsEngine(self._records or load_records(self.settings.records_path), source_text=self.sources.text)
+        records = self._records or load_records(self.settings.records_path)
+        editions = Editions.of_sources(cited_sources(records), self.sources.text, self.sources.title)
+        return RecordsEngine(newest_records(records, editions), source_text=self.sources.text)
 
     @built_once
     def retriever(self) -> Retriever:
