@@ -5,7 +5,7 @@
 rows added, changed (which columns, old → new), removed, and how many are unchanged but cited
 anew (another source, locator or quote). Only the current rows of the same document series are
 compared: the draft's own source, an earlier edition (same ``series`` in the metadata, else the
-same title), or a source that is no longer there; rows of other documents are kept. Rows are
+title without dates and edition words, :func:`assistant.editions.series_of`), or a source that is no longer there; rows of other documents are kept. Rows are
 matched by what identifies them (a project by its 自治体 entry, a program by its id, …), so a
 renumbered table shows changed numbers, not removals.
 
@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from assistant.editions import series_of
 from assistant.errors import RecordsInvalidError, UsageError
 from assistant.ingest.loaders import LoadError, load_document
 from assistant.normalize import match_key, nfkc
@@ -113,7 +114,7 @@ class _Editions:
     def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
         self.root = root
         self.source = manifest.get("source", "")
-        self.series = manifest.get("series") or match_key(manifest.get("title", ""))
+        self.series = manifest.get("series") or series_of(manifest.get("title", ""))
         self._cache: dict[str, tuple[str, str | None]] = {}
 
     def _info(self, source: str) -> tuple[str, str | None]:
@@ -121,7 +122,7 @@ class _Editions:
             path = Path(source) if Path(source).is_absolute() else self.root / source
             try:
                 e = edition(load_document(path, self.root))
-                self._cache[source] = (f"{e['title']} ({e['date'] or 'no date'})", e["series"] or match_key(e["title"]))
+                self._cache[source] = (f"{e['title']} ({e['date'] or 'no date'})", e["series"] or series_of(e["title"]))
             except (LoadError, OSError):
                 self._cache[source] = (f"{source} (no longer there)", None)
         return self._cache[source]
