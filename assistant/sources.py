@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.normalize import nfkc
-from assistant.source_files import SourceTexts
+from assistant.source_files import SourceTexts, display_name
 
 
 class SourceStore:
@@ -32,7 +32,7 @@ class SourceStore:
         if m:
             return m.group(1).strip().strip('"')
         m = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
-        return m.group(1).strip() if m else Path(source).name
+        return m.group(1).strip() if m else display_name(source)
 
     def contains(self, source: str, quote: str) -> bool:
         return bool(quote) and nfkc(quote) in self.text(source)

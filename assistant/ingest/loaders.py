@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.source_files import SourceFolder, source_id
 from assistant.types import Document
 
 SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".html", ".htm")
@@ -34,12 +35,11 @@ class LoadWarning:
         return f"warning: skipped {self.source}: {self.reason}"
 
 
-def relative_source(path: Path, root: Path) -> str:
-    """Path relative to the repository root, POSIX style (absolute if outside the root)."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
+def relative_source(path: Path, root: Path, folders: Sequence[SourceFolder] | None = None) -> str:
+    """The source id of ``path``: relative to the repository root (POSIX), ``documents:…`` /
+    ``records:…`` in a configured folder outside it, else absolute (see
+    :mod:`assistant.source_files`; ``folders`` default from the environment's settings)."""
+    return source_id(path, root, folders)
 
 
 def doc_id_for(source: str) -> str:

@@ -32,6 +32,7 @@ from assistant.records.schema import (
     Project,
     SupportEnded,
 )
+from assistant.source_files import REPO_DOCUMENTS, SourceTexts
 
 __all__ = ["Problem", "ValidationReport", "validate_records", "validate_command"]
 
@@ -50,6 +51,7 @@ class ValidationReport:
     counts: dict[str, int] = field(default_factory=dict)  # file -> rows
     projects_per_year: dict[str, int] = field(default_factory=dict)  # H30 -> 9, ordered by year
     totals: dict[str, int] = field(default_factory=dict)  # selected / supported / ended
+    warnings: list[str] = field(default_factory=list)  # cited documents not in the documents folder
 
     @property
     def ok(self) -> bool:
@@ -113,22 +115,34 @@ class _Source:
 class _Checker:
     """Collects at most one problem per cell."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, texts: SourceTexts | None = None) -> None:
         self.root = root
         self.problems: dict[tuple[str, int, str], Problem] = {}
         self._sources: dict[str, _Source | None] = {}
+        self.texts = texts or SourceTexts(Path(root))
+        self.warnings: dict[str, str] = {}  # source -> warning (once per cited file)
 
     def add(self, file: str, row: int, column: str, message: str) -> None:
         self.problems.setdefault((file, row, column), Problem(file, row, column, message))
 
     def source(self, path: str) -> _Source | None:
+        """The cited file's text as the verifier reads it (documents folder, records folder or
+        repository; see :mod:`assistant.source_files`)."""
         if path not in self._sources:
-            p = (self.root / path).resolve()
-            text = None
-            if not Path(path).is_absolute() and p.is_file() and self.root.resolve() in p.parents:
-                text = nfkc(p.read_text(encoding="utf-8-sig"))
+            text = self.texts.text(path)[0]
             self._sources[path] = _Source(text, _plain(text), _numbers(text)) if text is not None else None
+            self._note_location(path)
         return self._sources[path]
+
+    def _note_location(self, path: str) -> None:
+        """Warn when a ``corpus/documents/…`` citation is not in the configured documents folder."""
+        docs = self.texts.folder("documents")
+        if docs is None or not path.startswith(REPO_DOCUMENTS + "/") or self.texts.documents_elsewhere(path):
+            return
+        if docs == (Path(self.root) / REPO_DOCUMENTS).resolve():
+            return
+        where = "read from the repository copy" if self.texts.resolve(path) else "found nowhere"
+        self.warnings[path] = f"{path} is not in the documents folder {docs} ({where})"
 
 
 # ---------------------------------------------------------------- row checks
@@ -156,7 +170,7 @@ def _check_rows(ck: _Checker, file: str, rows: Iterable[tuple[int, BaseModel]],
                 ck.add(file, line, column, "required value is empty")
         src = ck.source(rec.source) if rec.source.strip() else None
         if rec.source.strip() and src is None:
-            ck.add(file, line, "source", f"{rec.source!r} is not a file under {ck.root}")
+            ck.add(file, line, "source", f"{rec.source!r} is not a file in the documents/records folders or under {ck.root}")
             continue
         if src is None:
             continue
@@ -365,11 +379,12 @@ def _cross_checks(ck: _Checker, rs: RecordSet, report: ValidationReport) -> None
 
 # ---------------------------------------------------------------- entry points
 
-def validate_records(directory: Path, root: Path) -> ValidationReport:
-    """Check every table of ``directory``; sources are resolved against ``root``."""
+def validate_records(directory: Path, root: Path, texts: SourceTexts | None = None) -> ValidationReport:
+    """Check every table of ``directory``; sources are resolved like citations (``texts``, default
+    a :class:`SourceTexts` of ``root`` and the configured documents/records folders)."""
     rs = read_records(Path(directory))
     lines = {attr: [(rs.line_of(r), r) for r in getattr(rs, attr)] for attr in TABLES}
-    ck = _Checker(Path(root))
+    ck = _Checker(Path(root), texts)
     for p in rs.problems:
         ck.add(p.file, p.row, p.column, p.message)
     _check_rows(ck, FILE["projects"], lines["projects"], _project_rules,
@@ -397,6 +412,7 @@ def validate_records(directory: Path, root: Path) -> ValidationReport:
     if not ck.problems:
         _cross_checks(ck, rs, report)
     report.problems = sorted(ck.problems.values(), key=lambda p: (p.file, p.row, p.column))
+    report.warnings = [ck.warnings[k] for k in sorted(ck.warnings)]
     for fy in sorted({p.selection_fy for p in rs.projects}):
         report.projects_per_year[western_to_era(fy)] = sum(p.selection_fy == fy for p in rs.projects)
     return report
@@ -406,6 +422,8 @@ def validate_command(directory: Path, settings) -> int:
     """CLI: print ``OK: …`` and return 0, or print one ``file:line:column: message`` line per
     problem and raise ``RecordsInvalidError`` (exit 1)."""
     report = validate_records(Path(directory), settings.root)
+    for w in report.warnings:
+        print(f"warning: {w}")
     if report.ok:
         print(f"OK: {report.summary()}")
         return 0
