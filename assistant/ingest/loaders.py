@@ -120,29 +120,18 @@ def load_text(path: Path, source: str) -> Document:
 
 
 def load_pdf(path: Path, source: str) -> Document:
-    """Text of every page; ``meta['pages']`` = [[start offset, page number], ...]."""
-    from pypdf import PdfReader
+    """Structured, radical-folded text of every page (:mod:`assistant.ingest.pdf`);
+    ``meta['pages']`` = [[start offset, page number], ...]."""
+    from assistant.ingest.pdf import pdf_text, pdf_title
 
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("encrypted PDF")
-        parts: list[str] = []
-        pages: list[list[int]] = []
-        pos = 0
-        for n, page in enumerate(reader.pages, start=1):
-            t = (page.extract_text() or "").strip("\n")
-            pages.append([pos, n])
-            parts.append(t)
-            pos += len(t) + 2
-        title = (reader.metadata.title if reader.metadata else None) or ""
-    except LoadError:
-        raise
-    except Exception as e:  # pypdf raises many types on broken files
+        text, _, meta = pdf_text(path)
+    except Exception as e:  # the PDF libraries raise many types on broken files
+        if "encrypt" in str(e).lower() or type(e).__name__ == "FileNotDecryptedError":
+            raise LoadError("encrypted PDF") from e
         raise LoadError(f"unreadable PDF ({type(e).__name__}: {e})") from e
-    text = "\n\n".join(parts)
-    return Document(doc_id_for(source), source, str(title).strip() or _first_heading_or_line(text) or path.stem,
-                    text, {"format": "pdf", "pages": pages, "page_count": len(pages)})
+    title = pdf_title(path) or _first_heading_or_line(text) or path.stem
+    return Document(doc_id_for(source), source, title, text, meta)
 
 
 _BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "pre", "dt", "dd", "blockquote"]
