@@ -6,11 +6,16 @@ Incremental: chunks of unchanged files are reused with their tokens and vectors;
 is re-chunked and only chunks whose id (sha256 of source, locator, text) is new are embedded. A
 different embedding model (id or checksum), passage prefix or chunker version rebuilds all.
 The new version is written in its own directory and served only after ``CURRENT`` is switched.
+
+At scale (10,000 documents) the costs that grow with the corpus are kept to the changed files:
+unchanged files are not re-hashed (``scan``: size, mtime and inode as recorded by the previous
+version), the Chroma collection is copied from the previous version and only the chunks that
+changed are deleted or added (``chroma_write``), and the content-word statistics the answerer
+needs are updated from the previous version's and stored with the new one (``term_stats``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import sys
 import time
@@ -30,10 +35,12 @@ from assistant.errors import (
     ServiceUnavailableError,
 )
 from assistant.index import chroma as chroma_mod
-from assistant.index import store
+from assistant.index import store, term_stats
 from assistant.index.bm25 import BM25Index
+from assistant.index.chroma_write import ChromaWrite, PreviousChroma, write_collection
+from assistant.index.scan import scan
 from assistant.ingest.chunking import CHUNKER_VERSION, ChunkConfig, chunk_document
-from assistant.ingest.loaders import LoadWarning, corpus_files, load_documents, relative_source, warn_stderr
+from assistant.ingest.loaders import LoadWarning, load_documents, warn_stderr
 from assistant.tokenize import tokenize_many, tokenizer_id
 from assistant.types import Chunk
 
@@ -55,6 +62,11 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     embedded: int = 0  # chunks embedded by this build
     reused: int = 0  # chunks whose vectors came from the previous version
+    hashed: int = 0  # corpus files read and hashed (the others' hashes came from the previous manifest)
+    chroma: str = ""  # "copied" (previous collection + changes) or "new" (every chunk added)
+    chroma_added: int = 0  # chunks added to the Chroma collection by this build
+    chroma_deleted: int = 0  # chunks deleted from the (copied) collection
+    term_stats_tokenized: int = 0  # chunks tokenized to update the content-word statistics
     warnings: list[LoadWarning] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -66,14 +78,6 @@ class BuildReport:
                 f"({self.record_chunks} from records); files added {len(self.added)}, changed "
                 f"{len(self.changed)}, removed {len(self.removed)}; re-embedded {self.embedded} chunks, "
                 f"reused {self.reused}; version {self.version}; {secs:.2f}s")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def default_embedder(settings: Settings) -> Any:
@@ -121,6 +125,7 @@ class _Previous:
     chunks: list[Chunk]
     tokens: list[list[str]]
     vectors: np.ndarray
+    directory: Path
 
 
 def _load_previous(root: Path) -> _Previous | None:
@@ -130,17 +135,7 @@ def _load_previous(root: Path) -> _Previous | None:
     vdir = root / version
     manifest = store.read_manifest(vdir)
     chunks, tokens = store.read_chunks(vdir)
-    return _Previous(version, manifest, chunks, tokens, store.read_vectors(vdir, len(chunks)))
-
-
-def _scan(settings: Settings) -> tuple[dict[str, Path], dict[str, str], dict[str, str]]:
-    """(source -> path of document files, source -> sha256 of documents, of records files)."""
-    root = settings.root
-    doc_paths = {relative_source(p, root): p for p in corpus_files(settings.documents_path)}
-    doc_hashes = {s: sha256_file(p) for s, p in doc_paths.items()}
-    rec_hashes = {relative_source(p, root): sha256_file(p) for p in corpus_files(settings.records_path)
-                  if p.suffix.lower() in (".csv", ".tsv")}
-    return doc_paths, doc_hashes, rec_hashes
+    return _Previous(version, manifest, chunks, tokens, store.read_vectors(vdir, len(chunks)), vdir)
 
 
 def _record_chunks(settings: Settings) -> tuple[list[Chunk], str]:
@@ -212,6 +207,10 @@ class BuildPlan:
     records_note: str = "ok"
     warnings: list[LoadWarning] = field(default_factory=list)  # files skipped (unreadable)
     notes: list[str] = field(default_factory=list)  # what the build should log
+    term_stats: term_stats.TermStats | None = None  # content-word df of ``chunks`` (None for a no-op)
+    hashed: int = 0  # corpus files hashed by the scan
+    scanned_ns: int = 0  # when the scan started (the manifest keeps it: see ``scan``)
+    chroma_write: ChromaWrite | None = None  # set by ``write``
 
     @property
     def to_embed(self) -> list[int]:
@@ -250,10 +249,12 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
         reason = "embedding model, chunker or settings changed"
         notes.append(f"{reason}: rebuilding everything")
         prev = None
-    doc_paths, doc_hashes, rec_hashes = _scan(settings)
     prev_files: dict[str, dict[str, Any]] = prev.manifest.get("files", {}) if prev else {}
-    cur_files = {**{s: {"sha256": h, "kind": "documents"} for s, h in doc_hashes.items()},
-                 **{s: {"sha256": h, "kind": "records"} for s, h in rec_hashes.items()}}
+    found = scan(settings.documents_path, settings.records_path, settings.root, prev_files,
+                 int(prev.manifest.get("scanned_ns", 0)) if prev else 0)
+    doc_paths, doc_hashes, rec_hashes = found.doc_paths, found.doc_hashes, found.rec_hashes
+    cur_files = {**{s: {"sha256": h, "kind": "documents", "stat": found.stats[s]} for s, h in doc_hashes.items()},
+                 **{s: {"sha256": h, "kind": "records", "stat": found.stats[s]} for s, h in rec_hashes.items()}}
     added, changed, removed = _diff(prev_files, cur_files)
     records_module = _records_module_available()
     if (prev is not None and not added and not changed and not removed
@@ -267,7 +268,7 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
                                        and not i.get("skipped")),
                          record_chunks=sum(1 for c in prev.chunks if c.meta.get("origin") == "records"),
                          records_module=records_module, records_note=prev.manifest.get("records_note", "ok"),
-                         warnings=skipped, notes=notes)
+                         warnings=skipped, notes=notes, hashed=found.hashed, scanned_ns=found.started_ns)
     if prev is not None:
         reason = "corpus changed"
 
@@ -329,11 +330,15 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
     todo = [i for i, tk in enumerate(tokens) if tk is None]
     for i, tk in zip(todo, tokenize_many(chunks[i].text for i in todo), strict=True):
         tokens[i] = tk
+    final = [tk or [] for tk in tokens]
+    stats = term_stats.update(term_stats.read(prev.directory, len(prev.chunks)) if prev else None,
+                              prev.chunks if prev else [], chunks)
     return BuildPlan("incremental" if prev is not None else "full", reason, key, prev, added, changed, removed,
-                     files_out, chunks, [tk or [] for tk in tokens],
+                     files_out, chunks, final,
                      documents=sum(1 for s in doc_paths if not files_out[s].get("skipped")),
                      record_chunks=len(rec_chunks), records_module=records_module, records_note=note,
-                     warnings=warnings, notes=notes)
+                     warnings=warnings, notes=notes, term_stats=stats, hashed=found.hashed,
+                     scanned_ns=found.started_ns)
 
 
 def embed(build: BuildPlan, embedder: Any, *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
@@ -361,18 +366,26 @@ def embed(build: BuildPlan, embedder: Any, *, batch_size: int = 32, progress: bo
 
 def write(build: BuildPlan, vectors: np.ndarray, settings: Settings, embedder: Any, *,
           progress: bool = False) -> str:
-    """Write the new version (chunks, vectors, BM25, Chroma, manifest), switch ``CURRENT`` to it and
-    drop versions older than the one it replaces; returns the new version's name."""
+    """Write the new version (chunks, vectors, BM25, term statistics, Chroma, manifest), switch
+    ``CURRENT`` to it and drop versions older than the one it replaces; returns the new version's
+    name. ``build.chroma_write`` then says how the Chroma collection was written."""
     root = settings.index_path
     manifest = {
         "format": store.FORMAT_VERSION, "compat": build.compat, "tokenizer": tokenizer_id(),
         "chroma": chroma_target(settings), "dim": int(vectors.shape[1]), "files": build.files,
+        "scanned_ns": build.scanned_ns,
         "records_module": build.records_module, "records_note": build.records_note,
         "counts": {"chunks": len(build.chunks), "documents": build.documents, "record_chunks": build.record_chunks},
         "settings": {"embedding_model": settings.embedding_model, "collection": settings.collection,
                      "config_hash": settings.config_hash()},
     }
-    version = _write_version(settings, embedder, build.chunks, build.tokens, vectors, manifest, progress)
+    prev_chroma = None
+    if build.previous is not None and build.previous.manifest.get("chroma") == chroma_target(settings):
+        prev_chroma = PreviousChroma(build.previous.directory, {c.id for c in build.previous.chunks})
+    stats = build.term_stats or term_stats.compute(build.chunks)
+    version, chroma_write = _write_version(settings, embedder, build.chunks, build.tokens, vectors, manifest,
+                                           stats, prev_chroma, progress)
+    build.chroma_write = chroma_write
     old = build.previous.version if build.previous is not None else _safe_current(root)
     store.set_current(root, version)
     keep = {version} | ({old} if old else set())
@@ -418,15 +431,20 @@ def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = Fal
         timings["write"] = time.perf_counter() - t
 
     embedded = len(build.to_embed)
+    cw = build.chroma_write or ChromaWrite("", 0, 0)
     return BuildReport(build.mode, build.reason, version, documents=build.documents, chunks=len(build.chunks),
                        record_chunks=build.record_chunks, added=build.added, changed=build.changed,
                        removed=build.removed, embedded=embedded, reused=len(build.chunks) - embedded,
+                       hashed=build.hashed, chroma=cw.mode, chroma_added=cw.added, chroma_deleted=cw.deleted,
+                       term_stats_tokenized=build.term_stats.tokenized if build.term_stats else 0,
                        warnings=build.warnings, timings=timings)
 
 
 def _write_version(settings: Settings, embedder: Any, chunks: list[Chunk], tokens: list[list[str]],
-                   vectors: np.ndarray, manifest: dict[str, Any], progress: bool) -> str:
-    """Write a complete version directory (and its Chroma collection); returns its name.
+                   vectors: np.ndarray, manifest: dict[str, Any], stats: term_stats.TermStats,
+                   previous: PreviousChroma | None, progress: bool) -> tuple[str, ChromaWrite]:
+    """Write a complete version directory (and its Chroma collection); returns its name and how
+    the collection was written. The manifest is written last: a version without one is incomplete.
 
     On error the half-written version is removed; a killed process leaves it for the next build.
     """
@@ -438,18 +456,9 @@ def _write_version(settings: Settings, embedder: Any, chunks: list[Chunk], token
         store.write_chunks(vdir, chunks, tokens)
         store.write_vectors(vdir, vectors)
         BM25Index.build(tokens).save(vdir / store.BM25_DIR)
-        client = chroma_mod.make_client(settings, vdir / store.CHROMA_DIR)
-        try:
-            col = chroma_mod.create_collection(client, cname, embedder,
-                                               {"version": version, "model_id": manifest["compat"]["embedding"]["model_id"]})
-            with tqdm(total=len(chunks), desc="chroma", unit="chunk", file=sys.stderr,
-                      disable=not progress, leave=False) as bar:
-                chroma_mod.add_chunks(col, chunks, vectors, 1000, bar)
-            if col.count() != len(chunks):
-                raise RuntimeError(f"Chroma holds {col.count()} of {len(chunks)} chunks")
-        finally:
-            if not settings.chroma_url:
-                client.close()
+        term_stats.write(vdir, stats)
+        meta = {"version": version, "model_id": manifest["compat"]["embedding"]["model_id"]}
+        cw = write_collection(settings, embedder, vdir, cname, meta, chunks, vectors, previous, progress)
         manifest = {**manifest, "version": version, "collection": cname,
                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         store.write_json(vdir / store.MANIFEST, manifest)
@@ -457,7 +466,7 @@ def _write_version(settings: Settings, embedder: Any, chunks: list[Chunk], token
     except BaseException:
         shutil.rmtree(vdir, ignore_errors=True)
         raise
-    return version
+    return version, cw
 
 
 def _records_module_available() -> bool:

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import IndexStaleError
 from assistant.config import Settings
+from assistant.errors import IndexStaleError
 from assistant.index import chroma as chroma_mod
-from assistant.index import store
+from assistant.index import store, term_stats
 from assistant.index.bm25 import BM25Index
 from assistant.index.filters import MetaIndex
 from assistant.protocols import Embedder
@@ -42,6 +42,8 @@ class IndexHandle:
     def __post_init__(self) -> None:
         self.position = {c.id: i for i, c in enumerate(self.chunks)}
         self.ids = [c.id for c in self.chunks]
+        self._term_stats: term_stats.TermStats | None = None
+        self._stats_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -52,6 +54,16 @@ class IndexHandle:
 
     def mask(self, filters: dict[str, Any] | None) -> np.ndarray | None:
         return self.meta.mask(filters)
+
+    def term_stats(self) -> term_stats.TermStats:
+        """Document frequency of content words over this version's chunks (``content_terms``, once
+        per chunk): read from the version (written by the build), computed only for a version
+        built before it was stored. The extractor's ``df`` is ``handle.term_stats().get``."""
+        with self._stats_lock:
+            if self._term_stats is None:
+                self._term_stats = (term_stats.read(self.directory, len(self.chunks))
+                                    or term_stats.compute(self.chunks))
+            return self._term_stats
 
 
 _LOCK = threading.Lock()
