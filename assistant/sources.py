@@ -8,19 +8,20 @@ check quotes against the files, not against the answerer's cache.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from assistant.normalize import nfkc
-from assistant.source_files import SourceTexts, display_name
+from assistant.source_files import SourceFolder, SourceTexts, display_name
 
 
 class SourceStore:
     """Source texts (NFKC) and titles by source path, read once per process."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, folders: Sequence[SourceFolder] | None = None) -> None:
         self.root = root
-        self._texts = SourceTexts(root)
+        self._texts = SourceTexts(root, folders=folders)  # folders default from the environment
 
     def text(self, source: str) -> str:
         return self._texts.text(source)[0] or ""
