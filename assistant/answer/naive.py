@@ -16,7 +16,7 @@ from assistant.answer.claims import with_claims
 from assistant.config import Settings
 from assistant.inputs import InputError, clean_question, refusal
 from assistant.normalize import nfkc
-from assistant.source_files import SourceTexts
+from assistant.source_files import SourceTexts, source_folders
 from assistant.types import Answer, Chunk, Citation, Hit
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])|\n")
@@ -88,7 +88,7 @@ class NaiveAssistant:
         self.store = Chroma(client=client, collection_name=collection_name or settings.collection,
                             embedding_function=embedder,
                             create_collection_if_not_exists=False)
-        self.sources = SourceTexts(settings.root)
+        self.sources = SourceTexts(settings.root, folders=source_folders(settings.root, settings))
 
     def warm_up(self) -> None:
         """Nothing left to load: the constructor opened the collection and the embedder."""

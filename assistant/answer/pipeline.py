@@ -29,6 +29,7 @@ from assistant.protocols import Embedder, Retriever
 from assistant.records.by_edition import cited_sources, newest_records
 from assistant.records.engine import RecordsEngine
 from assistant.records.load import RecordSet, load_records
+from assistant.source_files import source_folders
 from assistant.sources import SourceStore
 from assistant.types import Answer, Hit
 from assistant.understand.rewrite import Rewriter
@@ -68,7 +69,7 @@ class Assistant:
         self._records = records
         self._retriever = retriever
         self._embedder = embedder
-        self.sources = SourceStore(settings.root)
+        self.sources = SourceStore(settings.root, folders=source_folders(settings.root, settings))
         self._build_lock = threading.RLock()  # the lazily built parts below (extractor needs retriever)
 
     # -- lazily loaded parts (once per instance) --------------------------------------------------
@@ -100,10 +101,16 @@ class Assistant:
 
     @built_once
     def extractor(self) -> Extractor:
+        from assistant.retrieve import HybridRetriever
         from assistant.tokenize import content_terms, morphemes
 
+        retriever = self.retriever
+        if isinstance(retriever, HybridRetriever):  # the counts the index build stored (no Sudachi pass)
+            stats = retriever.handle.term_stats()
+            return Extractor(content_terms, stats.get, stats.n_chunks, self.settings.abstain_threshold,
+                             morphemes=morphemes)
         df: Counter[str] = Counter()
-        chunks = list(self.retriever.chunks())
+        chunks = list(retriever.chunks())
         for c in chunks:
             df.update(set(content_terms(c.text)))
         return Extractor(content_terms, lambda t: df.get(t, 0), len(chunks), self.settings.abstain_threshold,
@@ -225,7 +232,7 @@ def build_assistant(settings: Settings, pipeline: str = "default", message: bool
     if pipeline == "llm":
         from assistant.answer.llm import LLMAssistant, make_chat_model
 
-        base = LLMAssistant(deterministic, make_chat_model(settings), SourceStore(settings.root))
+        base = LLMAssistant(deterministic, make_chat_model(settings), deterministic.sources)
     if not message:
         return base
     from assistant.answer.message import MessageAsker

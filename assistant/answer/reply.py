@@ -75,24 +75,23 @@ def render_reply(answer: Answer, date_of: Callable[[str], str] | None = None) ->
     return "\n".join(lines) + "\n"
 
 
-def document_date_lookup(root) -> Callable[[str], str]:
-    """``date`` of a Markdown document's front matter (「2023-03-15」), else ""."""
+def document_date_lookup(root, folders=None) -> Callable[[str], str]:
+    """``date`` of a document's front matter (「2023-03-15」), else "" — wherever the document
+    lives (the configured documents folder or the repository; ``folders`` as for
+    :class:`~assistant.source_files.SourceTexts`)."""
     from pathlib import Path
 
+    from assistant.editions import front_matter
+    from assistant.source_files import SourceTexts
+
+    texts = SourceTexts(Path(root), folders=folders)
     cache: dict[str, str] = {}
 
     def date_of(source: str) -> str:
         if source not in cache:
-            date = ""
-            path = Path(root) / source
-            try:
-                head = path.read_text(encoding="utf-8", errors="replace")[:2000] if path.suffix == ".md" else ""
-            except OSError:
-                head = ""
-            m = re.search(r"^date:\s*['\"]?([0-9]{4}-[0-9]{2}-[0-9]{2})", head, re.M)
-            if m:
-                date = m.group(1)
-            cache[source] = date
+            text = texts.text(source)[0] or ""
+            m = re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", front_matter(text).get("date", ""))
+            cache[source] = m.group(0) if m else ""
         return cache[source]
 
     return date_of

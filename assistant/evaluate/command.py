@@ -32,7 +32,7 @@ from assistant.evaluate.qa import QAFileError, item_hash, items_hash, load_qa
 from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
 from assistant.evaluate.runner import run_items
 from assistant.protocols import GuardReporter
-from assistant.source_files import SourceTexts
+from assistant.source_files import SourceTexts, source_folders
 
 PIPELINES = ("default", "naive")
 AskerFactory = Callable[[Settings, str], Asker]
@@ -91,7 +91,7 @@ def run_pipelines(settings: Settings, items: list, pipelines: list[str], factory
                   progress: bool = True) -> tuple[dict[str, tuple[dict[str, Any], list[ItemResult]]],
                                                   dict[str, float]]:
     """Build each pipeline once and run every item through it."""
-    sources = SourceTexts(settings.root)
+    sources = SourceTexts(settings.root, folders=source_folders(settings.root, settings))
     runs: dict[str, tuple[dict[str, Any], list[ItemResult]]] = {}
     build_ms: dict[str, float] = {}
     for name in pipelines:

@@ -41,6 +41,7 @@ from assistant.index.chroma_write import ChromaWrite, PreviousChroma, write_coll
 from assistant.index.scan import scan
 from assistant.ingest.chunking import CHUNKER_VERSION, ChunkConfig, chunk_document
 from assistant.ingest.loaders import LoadWarning, load_documents, warn_stderr
+from assistant.source_files import source_folders
 from assistant.tokenize import tokenize_many, tokenizer_id
 from assistant.types import Chunk
 
@@ -251,7 +252,7 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
         prev = None
     prev_files: dict[str, dict[str, Any]] = prev.manifest.get("files", {}) if prev else {}
     found = scan(settings.documents_path, settings.records_path, settings.root, prev_files,
-                 int(prev.manifest.get("scanned_ns", 0)) if prev else 0)
+                 int(prev.manifest.get("scanned_ns", 0)) if prev else 0, folders=source_folders(settings.root, settings))
     doc_paths, doc_hashes, rec_hashes = found.doc_paths, found.doc_hashes, found.rec_hashes
     cur_files = {**{s: {"sha256": h, "kind": "documents", "stat": found.stats[s]} for s, h in doc_hashes.items()},
                  **{s: {"sha256": h, "kind": "records", "stat": found.stats[s]} for s, h in rec_hashes.items()}}

@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.ingest.loaders import corpus_files, relative_source
+from assistant.source_files import SourceFolder
 
 RACY_NS = 2_000_000_000
 
@@ -50,15 +52,17 @@ class Scan:
 
 
 class _Sources:
-    """``relative_source`` with the resolved parent folder cached."""
+    """``relative_source`` with the resolved parent folder cached (a file outside the repository
+    gets its folder's source id, ``documents:…``, from ``relative_source``)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, folders: Sequence[SourceFolder] | None = None) -> None:
         self.root = root.resolve()
+        self.folders = folders
         self.parents: dict[Path, Path] = {}
 
     def __call__(self, p: Path) -> str:
         if p.is_symlink() or p.name in ("", ".", ".."):
-            return relative_source(p, self.root)
+            return relative_source(p, self.root, self.folders)
         parent = self.parents.get(p.parent)
         if parent is None:
             parent = self.parents[p.parent] = p.parent.resolve()
@@ -66,17 +70,17 @@ class _Sources:
         try:
             return resolved.relative_to(self.root).as_posix()
         except ValueError:
-            return resolved.as_posix()
+            return relative_source(resolved, self.root, self.folders)
 
 
 def scan(documents: Path, records: Path, root: Path, previous_files: dict[str, dict[str, Any]] | None = None,
-         previous_scan_ns: int = 0) -> Scan:
+         previous_scan_ns: int = 0, folders: Sequence[SourceFolder] | None = None) -> Scan:
     """Every document file and every records table (.csv/.tsv), with hashes (see the module doc).
     ``previous_files``/``previous_scan_ns``: the previous manifest's ``files`` and ``scanned_ns``."""
     prev = previous_files or {}
     out = Scan(started_ns=time.time_ns())
     trusted_before = previous_scan_ns - RACY_NS
-    source = _Sources(root)
+    source = _Sources(root, folders)
 
     def digest(src: str, p: Path) -> str:
         st = p.stat()
