@@ -92,9 +92,36 @@ def _date_quote(text: str, day: date) -> str:
     return m.group(0).strip() if m else ""
 
 
+_JA_DATE = re.compile(r"(令和|平成)\s?([0-9]{1,2}|元)\s?年\s?([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?日"
+                      r"|((?:19|20)[0-9]{2})\s?年\s?([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?日")
+#: A cover page states its date near the top (PDFs have no front matter).
+COVER_CHARS = 600
+
+
+def cover_date(text: str) -> tuple[date | None, str]:
+    """The first full date in the first :data:`COVER_CHARS` characters (「令和6年3月15日」), with
+    the exact text stating it."""
+    m = _JA_DATE.search(nfkc(text)[:COVER_CHARS])
+    if not m:
+        return None, ""
+    if m.group(1):
+        n = 1 if m.group(2) == "元" else int(m.group(2))
+        y, mo, d = ERA_BASE[m.group(1)] + n, int(m.group(3)), int(m.group(4))
+    else:
+        y, mo, d = int(m.group(5)), int(m.group(6)), int(m.group(7))
+    try:
+        return date(y, mo, d), m.group(0)
+    except ValueError:
+        return None, ""
+
+
 def edition_of(source: str, text: str, title: str) -> Edition:
     meta = front_matter(text)
     day = _iso(meta.get("date", ""))
+    if day is None:  # no front matter (a PDF): the date its cover states
+        day, stated = cover_date(text)
+        series = nfkc(meta["series"]) if meta.get("series") else series_of(meta.get("title") or title)
+        return Edition(source, series, day, meta.get("title") or title, stated)
     series = nfkc(meta["series"]) if meta.get("series") else series_of(meta.get("title") or title)
     return Edition(source, series, day, meta.get("title") or title, _date_quote(text, day) if day else "")
 

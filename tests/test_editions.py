@@ -115,3 +115,9 @@ def test_records_of_two_editions_keep_the_newest_editions_rows():
     assert kept.kpis == both.kpis  # the newer edition updated the projects only: its KPIs stay
     # a series with one edition in the records is untouched
     assert newest_records(both, Editions([Edition(seed, "deck", date(2023, 3, 15), "t")])).projects == both.projects
+
+
+def test_a_document_without_front_matter_is_dated_by_its_cover():
+    text = "架空市防災補助金の募集について\n令和 6 年 3 月 12 日\n架空市 危機管理課\n本文…"
+    e = Editions.of_sources(["a.pdf"], lambda s: text, lambda s: "架空市防災補助金の募集について").by_source["a.pdf"]
+    assert e.date == date(2024, 3, 12) and e.date_quote == "令和 6 年 3 月 12 日" and e.label == "2024年3月版"
