@@ -18,6 +18,7 @@ from assistant.inputs import InputError, clean_question
 from assistant.types import Answer
 from assistant.ui.chat import ChatHandlers, build_chat_tab
 from assistant.ui.records_tab import build_records_tab
+from assistant.ui.viewer import SourceViewer
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +26,19 @@ TITLE = "未来技術社会実装事業 Q&A アシスタント"
 CSS = """
 .evidence { margin-top: .4em; border-top: 1px solid var(--border-color-primary); padding-top: .3em; }
 .evidence summary { cursor: pointer; font-weight: 600; }
-.evidence ol { margin: .3em 0 0 1.2em; padding: 0; }
-.evidence li { margin-bottom: .5em; }
-.evidence .cite-source { display: block; }
+.evidence ul.cite-docs, .evidence ul.cite-list { list-style: none; margin: .3em 0 0 0; padding: 0; }
+.evidence li.cite-doc { margin-bottom: .6em; }
+.evidence ul.cite-list > li { margin: .35em 0 .6em .4em; }
 .cite-title { font-weight: 600; }
-.cite-locator { color: var(--body-text-color-subdued); }
-.cite-locator::before { content: "— "; }
+.cite-docmeta { color: var(--body-text-color); opacity: .75; font-size: .9em; display: inline-block; max-width: 100%; }
+.cite-num { font-weight: 600; margin-right: .3em; }
+.cite-locator { color: var(--body-text-color); opacity: .8; }
 .evidence .cite-quote { margin: .2em 0 !important; padding: .2em .6em; border-left: 3px solid var(--color-accent);
               background: var(--background-fill-secondary); font-size: .95em; }
-.cite-source { font-size: .8em; color: var(--body-text-color-subdued); font-family: monospace;
-               overflow-wrap: anywhere; }
+.evidence .open-source { display: inline-block; margin: .15em 0 0 0; font-weight: 600; font-size: .9em;
+  padding: .25em .9em; border: 1px solid var(--color-accent); border-radius: 999px; color: var(--color-accent);
+  cursor: pointer; user-select: none; }
+.evidence .open-source:hover, .evidence .open-source:focus-visible { background: var(--color-accent); color: #fff; }
 .figure { text-decoration-line: underline; text-decoration-style: dotted; text-decoration-color: var(--color-accent);
           text-decoration-thickness: 2px; text-underline-offset: 3px; cursor: help; white-space: nowrap; }
 .working { margin-top: .4em; padding-top: .3em; }
@@ -42,9 +46,31 @@ CSS = """
 .working ul { margin: .3em 0 0 1.2em; padding: 0; }
 .working li { margin-bottom: .3em; }
 mark.cite-value { background: #fff1a8; color: inherit; padding: 0; }  /* adjacent values read as one run */
+#viewer .viewer-head { margin-bottom: .6em; }
+#viewer .viewer-head p { margin: 0 0 .2em 0; }
+#viewer .viewer-title { font-weight: 700; font-size: 1.1em; }
+#viewer .viewer-meta { color: var(--body-text-color); opacity: .75; }
+#viewer .viewer-place { font-weight: 600; }
+#viewer .viewer-notice { padding: .4em .6em; background: var(--background-fill-secondary); border-radius: 6px; }
+#viewer .viewer-body { max-height: 60vh; overflow: auto; padding: .4em .8em; border: 1px solid var(--border-color-primary);
+  border-radius: 6px; overflow-wrap: anywhere; line-height: 1.7; }
+#viewer .viewer-plain { white-space: pre-wrap; }
+#viewer .viewer-table { overflow-x: auto; max-width: 100%; }
+#viewer .viewer-table table { border-collapse: collapse; font-size: .9em; min-width: 36em; }
+#viewer .viewer-table th, #viewer .viewer-table td { border: 1px solid var(--border-color-primary); padding: .2em .4em;
+  vertical-align: top; overflow-wrap: normal; word-break: normal; }
+#viewer mark.viewer-quote { background: #ffe066; color: #1a1a1a; padding: 0 .1em; border-radius: 2px;
+  box-shadow: 0 0 0 1px #d9a400; }
+#viewer .viewer-cited { margin: .2em 0 .6em 0; }
+#viewer .viewer-pdf { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: .8em; align-items: start; }
+#viewer .viewer-page { margin: 0; }
+#viewer .viewer-page img { width: 100%; height: auto; border: 1px solid var(--border-color-primary); }
+#viewer-download { max-width: 20em; }
 @media (max-width: 640px) {  /* phones: the answer uses the width of the screen */
   #chatbot .message-row.bubble.bot-row { margin-left: 2px; margin-right: 2px; max-width: 100%; }
   .evidence ol, .working ul { margin-left: 1em; }
+  #viewer .viewer-pdf { grid-template-columns: minmax(0, 1fr); }
+  #viewer .viewer-body { max-height: 70vh; padding: .3em .5em; }
 }
 """
 
@@ -115,8 +141,9 @@ class _UnavailableAsker:
 
 def create_app(settings: Settings, asker: Asker | None = None, records: Any = None, *,
                feedback: FeedbackStore | None = None, stream_delay: float = 0.02,
-               export_dir: Path | None = None) -> gr.Blocks:
-    """Build the UI. ``asker``/``records``/``feedback`` default from ``settings`` (tests pass fakes)."""
+               export_dir: Path | None = None, viewer: SourceViewer | None = None) -> gr.Blocks:
+    """Build the UI. ``asker``/``records``/``feedback``/``viewer`` default from ``settings``
+    (tests pass fakes); the viewer's downloads are copies under ``export_dir``."""
     if asker is None:
         try:
             asker = _default_asker(settings)
@@ -134,7 +161,8 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
     export_dir = export_dir or Path(tempfile.mkdtemp(prefix="assistant-ui-"))
     chat = ChatHandlers(asker, config_hash=settings.config_hash(), max_chars=settings.max_question_chars,
                         feedback=feedback, export_dir=export_dir / "conversations",
-                        stream_delay=stream_delay)
+                        stream_delay=stream_delay,
+                        viewer=viewer or SourceViewer.for_root(settings.root, export_dir / "sources"))
     from assistant.answer.reply import document_date_lookup
 
     chat.date_of = document_date_lookup(settings.root)
@@ -172,10 +200,11 @@ def _api_ask(asker: Asker, settings: Settings) -> None:
 
 
 def launch(settings: Settings, *, asker: Asker | None = None, records: Any = None,
-           feedback: FeedbackStore | None = None, block: bool = True) -> gr.Blocks:
+           feedback: FeedbackStore | None = None, block: bool = True,
+           viewer: SourceViewer | None = None) -> gr.Blocks:
     """Serve on ``settings.host:port`` (never ``share``), queue on, auth when configured."""
     auth = check_bind(settings)
-    demo = create_app(settings, asker, records, feedback=feedback)
+    demo = create_app(settings, asker, records, feedback=feedback, viewer=viewer)
     demo.queue(default_concurrency_limit=settings.concurrency_limit)
     demo.launch(server_name=settings.host, server_port=settings.port, share=False, auth=auth,
                 auth_message="ユーザー名とパスワードを入力してください。" if auth else None,

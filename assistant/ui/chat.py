@@ -1,7 +1,9 @@
-"""The chat tab: streamed answers with a 根拠 panel, multi-turn, 👍/👎 feedback, export."""
+"""The chat tab: streamed answers with a 根拠 panel, multi-turn, 👍/👎 feedback, export, and the
+source viewer (each citation's 「資料を開く」 shows the cited place below the chat)."""
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from assistant.feedback import FeedbackStore
 from assistant.inputs import InputError, clean_question, strip_controls
 from assistant.ui.conversation import Conversation, Turn, write_exports
 from assistant.ui.render import answer_message, escape_text, stream_prefixes, streaming_message
+from assistant.ui.viewer import SourceViewer, viewer_html
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,56 @@ MSG_NO_TURN = "評価の対象となる回答が見つかりませんでした�
 MSG_NO_RATED = "先に回答の 👍 / 👎 を押してから、コメントを送信してください。"
 MSG_NO_REPLY = "返信文を作成する回答がまだありません。先に問い合わせ文を送信してください。"
 MSG_COMMENT_TOO_LONG = "コメントが長すぎます。{limit:,}文字以内で入力してください。"
+MSG_VIEWER_EMPTY = "回答の「根拠」にある「資料を開く」を押すと、引用された箇所をここに表示します。"
+MSG_NO_CITATION = "開く資料が見つかりませんでした。回答の「根拠」からもう一度お試しください。"
+MSG_VIEWER_ERROR = "資料を表示できませんでした。時間をおいてもう一度お試しください。"
+
+#: Installed once by the (hidden) opener component: a click on a 「資料を開く」 control inside a
+#: chat message becomes the opener's ``click`` event with (answer panel, citation) ordinals.
+OPENER_JS = """
+const CONTROL = '#chatbot .evidence .open-source';
+const open = (control) => {
+  const panel = control.closest('details.evidence');
+  const panels = Array.from(document.querySelectorAll('#chatbot details.evidence'));
+  const controls = Array.from(panel.querySelectorAll('.open-source'));
+  trigger('click', {answer: panels.indexOf(panel), citation: controls.indexOf(control)});
+};
+const onClick = (event) => {
+  const control = event.target && event.target.closest ? event.target.closest(CONTROL) : null;
+  if (control) { event.preventDefault(); open(control); }
+};
+const onKey = (event) => {
+  const control = event.target && event.target.closest ? event.target.closest(CONTROL) : null;
+  if (control && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); open(control); }
+};
+const asButtons = () => document.querySelectorAll(CONTROL + ':not([role])').forEach((e) => {
+  e.setAttribute('role', 'button');
+  e.setAttribute('tabindex', '0');
+});
+if (window.__openSource) {
+  document.removeEventListener('click', window.__openSource.onClick, true);
+  document.removeEventListener('keydown', window.__openSource.onKey, true);
+  window.__openSource.observer.disconnect();
+}
+const observer = new MutationObserver(asButtons);
+observer.observe(document.body, {childList: true, subtree: true});
+window.__openSource = {onClick, onKey, observer};
+document.addEventListener('click', onClick, true);
+document.addEventListener('keydown', onKey, true);
+asButtons();
+"""
+
+#: After the viewer is filled: bring it into view, the quote in view inside it.
+SCROLL_JS = """() => { setTimeout(() => {
+  const viewer = document.querySelector('#viewer');
+  if (!viewer) return;
+  viewer.scrollIntoView({block: 'start', behavior: 'instant'});
+  const mark = viewer.querySelector('mark.viewer-quote, .viewer-page img');
+  const box = viewer.querySelector('.viewer-body');
+  if (mark && box && box.contains(mark)) {
+    box.scrollTop += mark.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 3;
+  }
+}, 150); }"""
 
 #: Example questions: a count, a process question, a KPI (general phrasing, no canned answers).
 EXAMPLES = [
@@ -42,8 +95,10 @@ class ChatHandlers:
     """Event handlers of the chat tab; plain methods so they can be unit-tested without a browser."""
 
     def __init__(self, asker: Asker, *, config_hash: str, max_chars: int,
-                 feedback: FeedbackStore | None, export_dir: Path, stream_delay: float = 0.02) -> None:
+                 feedback: FeedbackStore | None, export_dir: Path, stream_delay: float = 0.02,
+                 viewer: SourceViewer | None = None) -> None:
         self.asker = asker
+        self.viewer = viewer
         self.config_hash = config_hash
         self.max_chars = max_chars
         self.feedback = feedback
@@ -81,7 +136,7 @@ class ChatHandlers:
                 yield "", list(messages), conv, gr.skip(), gr.skip(), gr.skip()
                 if self.stream_delay:
                     time.sleep(self.stream_delay)
-        messages[-1] = {"role": "assistant", "content": answer_message(text, citations, claims)}
+        messages[-1] = {"role": "assistant", "content": self._message(text, citations, claims)}
         conv.messages = messages
         conv.turns.append(Turn(question=question, history=history, answer=text, citations=citations,
                                abstained=abstained, route=route, error=error,
@@ -89,6 +144,42 @@ class ChatHandlers:
         md, js = self._export(conv)
         # status is left alone: a vote recorded meanwhile keeps its confirmation visible
         yield "", messages, conv, gr.skip(), _file_button(md), _file_button(js)
+
+    def _message(self, text: str, citations: list, claims: list) -> str:
+        if self.viewer is None:
+            return answer_message(text, citations, claims)
+        try:
+            return answer_message(text, citations, claims, self.viewer.label, openable=True)
+        except Exception:  # a source that cannot be read must not cost the answer
+            log.exception("source labels failed")
+            return answer_message(text, citations, claims)
+
+    # -- the source viewer ----------------------------------------------------------------------
+    def open_source(self, conv: Conversation | None, answer: Any, citation: Any) -> tuple[str, dict, Any]:
+        """(viewer HTML, download button update, accordion) for citation ``citation`` of the
+        ``answer``-th answer that has a 根拠 panel (ordinals as the page counts them)."""
+        turns = [t for t in (conv.turns if conv is not None else []) if t.citations and not t.error]
+        try:
+            a, c = int(answer), int(citation)
+        except (TypeError, ValueError, OverflowError):
+            a = c = -1
+        if self.viewer is None or not (0 <= a < len(turns)) or not (0 <= c < len(turns[a].citations)):
+            return _notice(MSG_NO_CITATION), _file_button(None), gr.Accordion(open=True)
+        try:
+            content = self.viewer.open(turns[a].citations[c])
+        except Exception:
+            log.exception("the source viewer failed")
+            return _notice(MSG_VIEWER_ERROR), _file_button(None), gr.Accordion(open=True)
+        path = str(content.download) if content.download else None
+        return viewer_html(content), _file_button(path), gr.Accordion(open=True)
+
+    def clear_viewer(self) -> tuple[str, dict, Any]:
+        """The viewer emptied and closed (a new conversation: its citations are gone)."""
+        return _notice(MSG_VIEWER_EMPTY), _file_button(None), gr.Accordion(open=False)
+
+    def on_open_source(self, conv: Conversation | None, evt: gr.EventData) -> tuple[str, dict, Any]:
+        data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
+        return self.open_source(conv, data.get("answer"), data.get("citation"))
 
     def reply_draft(self, conv: Conversation | None) -> str:
         """The reply e-mail (plain text) for the latest answered turn."""
@@ -168,6 +259,10 @@ class ChatHandlers:
         return "", "コメントを記録しました。ありがとうございます。"
 
 
+def _notice(text: str) -> str:
+    return f'<div class="viewer"><p class="viewer-notice">{html.escape(text)}</p></div>'
+
+
 def _file_button(path: str | None) -> dict:
     """Update of a DownloadButton: enabled with a file, disabled without one."""
     return gr.update(value=path, interactive=path is not None)
@@ -184,6 +279,11 @@ def build_chat_tab(h: ChatHandlers) -> None:
                          lines=2, max_lines=6, scale=8, elem_id="question", autofocus=True)
         send = gr.Button("送信", variant="primary", scale=1, elem_id="send")
     status = gr.Markdown("", elem_id="status")
+    with gr.Accordion("資料の表示", open=False, elem_id="viewer") as viewer_box:
+        viewer = gr.HTML(_notice(MSG_VIEWER_EMPTY), elem_id="viewer-content")
+        viewer_file = gr.DownloadButton("元の資料をダウンロード", value=None, interactive=False,
+                                        elem_id="viewer-download", size="sm")
+    opener = gr.HTML("", visible="hidden", elem_id="source-opener", js_on_load=OPENER_JS)
     gr.Examples(EXAMPLES, inputs=box, label="質問の例")
     with gr.Row():
         comment = gr.Textbox(placeholder="評価へのコメント（任意）", show_label=False, scale=6,
@@ -208,6 +308,11 @@ def build_chat_tab(h: ChatHandlers) -> None:
     chatbot.like(h.on_like, [conv], [conv, status], api_visibility="private")
     comment_btn.click(h.comment, [comment, conv], [comment, status], api_visibility="private")
     comment.submit(h.comment, [comment, conv], [comment, status], api_visibility="private")
+    opener.click(h.on_open_source, [conv], [viewer, viewer_file, viewer_box],
+                 api_visibility="private").then(None, js=SCROLL_JS)
     reset = [box, chatbot, conv, status, comment, md_file, js_file]
-    new.click(h.new_conversation, None, reset, api_visibility="private")
-    chatbot.clear(h.new_conversation, None, reset, api_visibility="private")  # the 🗑 icon
+    viewer_outs = [viewer, viewer_file, viewer_box]
+    new.click(h.new_conversation, None, reset, api_visibility="private").then(
+        h.clear_viewer, None, viewer_outs, api_visibility="private")
+    chatbot.clear(h.new_conversation, None, reset, api_visibility="private").then(  # the 🗑 icon
+        h.clear_viewer, None, viewer_outs, api_visibility="private")

@@ -1,4 +1,7 @@
-"""Per-session conversation state and its export (Markdown, JSON)."""
+"""Per-session conversation state and its export (Markdown, JSON).
+
+The Markdown export names each citation's document by title and place (the file name only, no
+folder); the JSON export keeps each citation as given (``source`` included) for tools."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.types import Citation
+from assistant.ui.render import place_label
 
 
 def _now() -> str:
@@ -72,8 +76,8 @@ def to_markdown(conv: Conversation, config_hash: str) -> str:
         if t.citations:
             lines += ["### 根拠", ""]
             for i, c in enumerate(t.citations, 1):
-                where = " — ".join(x for x in (c.title or c.source, c.locator) if x)
-                lines.append(f"{i}. {where}: 「{c.quote}」 (`{c.source}`)")
+                where = " — ".join(x for x in (c.title or "資料", place_label(c.locator)) if x)
+                lines.append(f"{i}. {where}: 「{c.quote}」（ファイル名: {Path(c.source).name}）")
             lines.append("")
     return "\n".join(lines)
 

@@ -4,6 +4,11 @@ An answer's claims (:mod:`assistant.claims`) are shown where the reader can chec
 computed figure is underlined and its working is listed under the answer in 「計算の内訳」 (a
 ``<details>`` that works by tapping, on a phone too), and each quoted value is highlighted
 (``<mark>``) inside the quote of the citation it rests on.
+
+The 根拠 panel names each document once (title, date, publisher: :class:`SourceLabel`, given by
+the source viewer) with its citations below it, each with the cited place, the quote as reading
+text and, in the chat, a 「資料を開く」 control (a ``<span class="open-source">`` that the page
+script makes a button sending the viewer event). No file path is shown.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 from assistant.claims.model import Claim
 from assistant.types import Citation
@@ -63,7 +69,13 @@ def readable_quote(quote: str) -> str:
     return "\n".join(lines)
 
 
-def _normalized(text: str) -> tuple[str, list[int], list[int]]:
+def normalized_map(text: str) -> tuple[str, list[int], list[bool]]:
+    """NFKC of ``text`` with, for each normalized char, the index of the original char it comes
+    from and whether it starts that char's normalization (so a span can be mapped back)."""
+    return _normalized(text)
+
+
+def _normalized(text: str) -> tuple[str, list[int], list[bool]]:
     """NFKC of ``text`` char by char, with, for each normalized char, the index of the original
     char it comes from and whether it is the first / last char of that char's normalization."""
     out, origin, starts = [], [], []
@@ -134,22 +146,75 @@ def _quoted_values(claims: Sequence[Claim], index: int) -> list[str]:
     return values
 
 
-def citations_html(citations: Sequence[Citation], claims: Sequence[Claim] = ()) -> str:
+@dataclass(frozen=True)
+class SourceLabel:
+    """How a cited document is named to the reader: title, date (「2023年3月15日」), publisher."""
+
+    title: str
+    date: str = ""
+    publisher: str = ""
+
+
+_PAGE_PART = re.compile(r"^p\.\s*(\d+)$")
+
+
+def place_label(locator: str) -> str:
+    """A locator as the reader sees it: the page first (「p.3」 → 「3ページ」), then the headings,
+    joined by 「 ＞ 」 (``概要 > p.3 > 表 (1〜5)`` → 「3ページ ＞ 概要 ＞ 表 (1〜5)」)."""
+    parts = [p.strip() for p in (locator or "").split(" > ") if p.strip()]
+    pages = [f"{m.group(1)}ページ" for p in parts if (m := _PAGE_PART.match(p))]
+    rest = [p.replace("**", "") for p in parts if not _PAGE_PART.match(p)]
+    return " ＞ ".join(pages[:1] + rest)
+
+
+def _label_line(label: SourceLabel) -> str:
+    meta = "・".join(x for x in (label.date, label.publisher) if x)
+    line = f'<span class="cite-title">{_esc_inline(label.title)}</span>'
+    return line + (f' <span class="cite-docmeta">{_esc_inline(meta)}</span>' if meta else "")
+
+
+#: The 「資料を開く」 control: a span (the chat keeps only its panel markup), made a focusable
+#: button by the page script (``assistant.ui.chat.OPENER_JS``).
+OPEN_SOURCE = '<span class="open-source" title="引用された箇所を下の「資料の表示」に開きます">資料を開く</span>'
+
+
+def citations_html(citations: Sequence[Citation], claims: Sequence[Claim] = (),
+                   labels: Callable[[Citation], SourceLabel] | None = None, openable: bool = False) -> str:
     """The 根拠 panel: an HTML ``<details>`` block on a single line (so Markdown leaves it alone).
-    The values the answer takes from each quote are highlighted in it."""
+    Citations are grouped by document (named once, by ``labels``; the citation's title without
+    it), numbered as the answer's claims number them; the values the answer takes from each quote
+    are highlighted in it; ``openable`` adds a 「資料を開く」 control to each."""
     if not citations:
         return ""
-    items = []
+    groups: dict[str, list[int]] = {}
     for i, c in enumerate(citations):
-        title = _esc_inline(c.title or c.source)
-        locator = f'<span class="cite-locator">{_esc_inline(c.locator)}</span>' if c.locator else ""
-        text = readable_quote(c.quote) if c.quote else ""
-        quote = (f'<blockquote class="cite-quote">{_marked(text, find_spans(text, _quoted_values(claims, i)))}'
-                 "</blockquote>") if text else ""
-        source = f'<span class="cite-source">{_esc_inline(c.source)}</span>'
-        items.append(f'<li><span class="cite-title">{title}</span> {locator}{quote}{source}</li>')
+        groups.setdefault(c.source, []).append(i)
+    docs = []
+    for indexes in groups.values():
+        first = citations[indexes[0]]
+        label = labels(first) if labels else SourceLabel(first.title or "資料")
+        items = []
+        for i in indexes:
+            c = citations[i]
+            place = place_label(c.locator)
+            locator = f' <span class="cite-locator">{_esc_inline(place)}</span>' if place else ""
+            text = readable_quote(c.quote) if c.quote else ""
+            quote = (f'<blockquote class="cite-quote">{_marked(text, find_spans(text, _quoted_values(claims, i)))}'
+                     "</blockquote>") if text else ""
+            items.append(f'<li><span class="cite-num">{i + 1}.</span>{locator}{quote}'
+                         f'{OPEN_SOURCE if openable else ""}</li>')
+        docs.append(f'<li class="cite-doc">{_label_line(label)}<ul class="cite-list">{"".join(items)}</ul></li>')
     return (f'<details class="evidence"><summary>根拠（{len(citations)}件）</summary>'
-            f'<ol>{"".join(items)}</ol></details>')
+            f'<ul class="cite-docs">{"".join(docs)}</ul></details>')
+
+
+def answer_message(text: str, citations: Sequence[Citation] = (), claims: Sequence[Claim] = (),
+                   labels: Callable[[Citation], SourceLabel] | None = None, openable: bool = False) -> str:
+    """The full assistant message: escaped answer text (computed figures marked), 「計算の内訳」,
+    then the collapsible 根拠 panel with the quoted values highlighted."""
+    parts = [answer_body(text, claims), working_html(text, claims),
+             citations_html(citations, claims, labels, openable)]
+    return "\n\n".join(p for p in parts if p)
 
 
 # -- computed figures -----------------------------------------------------------------------------
@@ -284,13 +349,6 @@ def answer_body(text: str, claims: Sequence[Claim] = ()) -> str:
         pos = b
     out.append(escape_text(text[pos:]))
     return "".join(out)
-
-
-def answer_message(text: str, citations: Sequence[Citation] = (), claims: Sequence[Claim] = ()) -> str:
-    """The full assistant message: escaped answer text (computed figures marked), 「計算の内訳」,
-    then the collapsible 根拠 panel with the quoted values highlighted."""
-    parts = [answer_body(text, claims), working_html(text, claims), citations_html(citations, claims)]
-    return "\n\n".join(p for p in parts if p)
 
 
 def stream_prefixes(text: str, steps: int = 12) -> Iterator[str]:
