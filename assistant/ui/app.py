@@ -15,6 +15,7 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
 from assistant.inputs import InputError, clean_question
+from assistant.source_files import source_folders
 from assistant.types import Answer
 from assistant.ui.chat import ChatHandlers, build_chat_tab
 from assistant.ui.records_tab import build_records_tab
@@ -162,7 +163,8 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
     chat = ChatHandlers(asker, config_hash=settings.config_hash(), max_chars=settings.max_question_chars,
                         feedback=feedback, export_dir=export_dir / "conversations",
                         stream_delay=stream_delay,
-                        viewer=viewer or SourceViewer.for_root(settings.root, export_dir / "sources"))
+                        viewer=viewer or SourceViewer.for_root(settings.root, export_dir / "sources",
+                                                               source_folders(settings.root, settings)))
     from assistant.answer.reply import document_date_lookup
 
     chat.date_of = document_date_lookup(settings.root)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.source_files import SourceFolder
 from assistant.types import Citation, Document
 from assistant.ui.render import SourceLabel, normalized_map, place_label
 
@@ -465,12 +466,13 @@ class SourceViewer:
         self._docs: dict[tuple[str, int, int], Document | None] = {}
 
     @classmethod
-    def for_root(cls, root: Path, download_dir: Path) -> SourceViewer:
-        """Sources resolved as the answerers resolve them (relative to ``root``), read by the loaders."""
+    def for_root(cls, root: Path, download_dir: Path, folders: Sequence[SourceFolder] | None = None) -> SourceViewer:
+        """Sources resolved as the answerers resolve them (the documents/records folders, then
+        ``root``), read by the loaders."""
         from assistant.ingest.loaders import load_document
         from assistant.source_files import SourceTexts
 
-        return cls(SourceTexts(root).resolve, lambda p: load_document(p, root), download_dir)
+        return cls(SourceTexts(root, folders=folders).resolve, lambda p: load_document(p, root), download_dir)
 
     def document(self, source: str) -> tuple[Path | None, Document | None]:
         path = self.resolve(source)
