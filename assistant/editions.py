@@ -32,6 +32,9 @@ _AS_OF = re.compile(
     r"(?:(令和|平成|R|H)\s?([0-9]{1,2}|元)|((?:19|20)[0-9]{2}))\s?[年./]\s?([0-9]{1,2})\s?月?\s*(?:末)?\s*(?:時点|現在|当時)")
 
 
+_AS_OF_PHRASE = re.compile(_AS_OF.pattern + r"\s*(?:で|の|には|では)?[、,]?\s*")
+
+
 @dataclass(frozen=True)
 class Edition:
     source: str
@@ -124,6 +127,12 @@ def edition_of(source: str, text: str, title: str) -> Edition:
         return Edition(source, series, day, meta.get("title") or title, stated)
     series = nfkc(meta["series"]) if meta.get("series") else series_of(meta.get("title") or title)
     return Edition(source, series, day, meta.get("title") or title, _date_quote(text, day) if day else "")
+
+
+def without_as_of(question: str) -> str:
+    """The question without its point in time (「2023年12月時点で、」): that phrase picks the
+    edition; it is not something the passage must state."""
+    return _AS_OF_PHRASE.sub("", nfkc(question)).strip() or question
 
 
 def as_of_in(question: str) -> date | None:

@@ -32,7 +32,7 @@ CHANGES = [("令和5年3月15日", "令和6年3月15日"), ("date: 2023-03-15", 
 #: (question, must contain, must not contain before the edition note, edition note expected, newest only)
 CHECKS = [
     ("メールマガジンの配信時期は？", "月3回", "月2回", True, False),
-    ("シンポジウムの開催時期は？", "年3~4回", "年2~3回", True, False),
+    ("シンポジウムの開催時期は？", "年3〜4回", "年2〜3回", True, False),
     ("支援終了の通知はいつごろ行われる予定ですか？", "3月末", "", False, True),
     ("2023年12月時点で、メールマガジンの配信時期は？", "月2回", "月3回", True, False),
 ]
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for question, want, not_before, note, newest_only in CHECKS:
         ans = asker.ask(question)
         text = nfkc(ans.text)
-        head = text.split("（", 1)[0] if "版による" in text else text
+        head = text.split("\n(", 1)[0] if "版による" in text else text  # the answer before the edition note
         sources = sorted({c.source for c in ans.citations})
         ok = (want in head and (not not_before or not_before not in head) and (("版では" in text) == note)
               and (not newest_only or sources == ["documents:torikumi-2024-03.pdf"])

@@ -11,7 +11,7 @@ import pytest
 from assistant.answer.pipeline import Assistant
 from assistant.claims import verify
 from assistant.config import Settings, get_settings
-from assistant.editions import Edition, Editions, as_of_in, series_of
+from assistant.editions import Edition, Editions, as_of_in, series_of, without_as_of
 from assistant.ingest.chunking import chunk_documents
 from assistant.ingest.loaders import load_documents
 from assistant.sources import SourceStore
@@ -62,6 +62,7 @@ def test_series_and_point_in_time():
     assert as_of_in("R4.12時点での上限は？") == date(2022, 12, 31)
     assert as_of_in("2023年6月現在の上限額は？") == date(2023, 6, 30)
     assert as_of_in("上限額は？") is None
+    assert without_as_of("2023年12月時点で、防災補助金の上限額は？") == "防災補助金の上限額は?"  # NFKC
     a = Edition("a.md", "s", date(2023, 3, 10), "t")
     b = Edition("b.md", "s", date(2024, 3, 12), "t")
     eds = Editions([b, a])

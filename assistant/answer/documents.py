@@ -24,7 +24,7 @@ from assistant.answer import ABSTAIN_PHRASE
 from assistant.answer.extractive import Extractor, Unit, clean, exact_quote
 from assistant.answer.relevance import asked_types
 from assistant.answer.term_map import TermMap, cache_path, rewrite
-from assistant.editions import Editions, as_of_in
+from assistant.editions import Editions, as_of_in, without_as_of
 from assistant.protocols import Embedder
 from assistant.types import Answer, Chunk, Citation, Hit
 
@@ -71,13 +71,16 @@ class DocumentAnswerer:
     # -- answering ---------------------------------------------------------------------------------
     def answer(self, question: str, retrieval_text: str, context: str = "", column_hint: str = "") -> Answer:
         ex = self.extractor
+        as_of = as_of_in(question) if self.editions is not None and self.editions.several() else None
+        if as_of is not None:  # 「2023年12月時点で」 picks the edition; the passage need not state it
+            question, retrieval_text = without_as_of(question), without_as_of(retrieval_text)
         rw = rewrite(question, lambda t: ex.df(t) > 0, ex.tokens, self.term_map)
         q = rw.text
         extra = " ".join(dict.fromkeys(m.target for m in rw.mapped if m.target not in retrieval_text))
         hits = self.search(f"{retrieval_text} {extra}" if extra else retrieval_text)
         other_editions: list[Hit] = []
         if self.editions is not None and self.editions.several():
-            hits, other_editions = self.editions.split(hits, as_of_in(question))
+            hits, other_editions = self.editions.split(hits, as_of)
         mapped = [f"{m.source}→{m.target}" for m in rw.mapped]
         missing = ex.missing_terms(q)
         require = ex.requirements(q)
