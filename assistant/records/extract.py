@@ -378,8 +378,13 @@ def write_table(path: Path, model: type[BaseModel], rows: Iterable[BaseModel]) -
 
 
 def edition(doc: Document) -> dict[str, str]:
+    """Title, date, publisher and series of the document (a PDF has no front matter: its date is
+    the one its cover states, as the answerers date editions)."""
+    from assistant.editions import cover_date
+
     meta = doc.meta
-    return {"title": doc.title, "date": str(meta.get("date") or meta.get("as_of") or ""),
+    day = meta.get("date") or meta.get("as_of") or (cover_date(doc.text)[0] or "")
+    return {"title": doc.title, "date": str(day),
             "publisher": str(meta.get("publisher") or ""), "series": str(meta.get("series") or "")}
 
 
