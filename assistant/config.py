@@ -63,7 +63,11 @@ class Settings(BaseSettings):
     # UI
     host: str = "127.0.0.1"
     port: int = 7860
-    auth: SecretStr | None = None  # "user:password"
+    auth: SecretStr | None = None  # "user:password", several separated by commas
+    # Admins (the 「資料の追加」 tab): ASSISTANT_AUTH users named here, comma-separated. Without
+    # ASSISTANT_AUTH nobody is an admin unless ``allow_local_admin`` (loopback only) says so.
+    admins: str | None = None
+    allow_local_admin: bool = False
     allow_public_without_auth: bool = False
     concurrency_limit: int = 4
     feedback_url: str | None = None  # SQLAlchemy URL; default sqlite file under var_dir
@@ -95,6 +99,11 @@ class Settings(BaseSettings):
     @property
     def resolved_feedback_url(self) -> str:
         return self.feedback_url or f"sqlite:///{self.var_path / 'feedback.sqlite3'}"
+
+    @property
+    def admin_names(self) -> frozenset[str]:
+        """The user names of ``ASSISTANT_ADMINS`` (blank entries ignored)."""
+        return frozenset(n.strip() for n in (self.admins or "").split(",") if n.strip())
 
     def config_hash(self) -> str:
         """Short hash of the settings that change answers (no secrets, no paths)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from assistant.feedback import FeedbackStore
 from assistant.inputs import InputError, clean_question
 from assistant.source_files import source_folders
 from assistant.types import Answer
+from assistant.ui.admin import AdminHandlers, DocumentAdder, SwappableAsker, admin_possible, build_admin_tab
 from assistant.ui.chat import ChatHandlers, build_chat_tab
 from assistant.ui.records_tab import build_records_tab
 from assistant.ui.viewer import SourceViewer
@@ -67,11 +69,13 @@ mark.cite-value { background: #fff1a8; color: inherit; padding: 0; }  /* adjacen
 #viewer .viewer-page { margin: 0; }
 #viewer .viewer-page img { width: 100%; height: auto; border: 1px solid var(--border-color-primary); }
 #viewer-download { max-width: 20em; }
+#admin-result { min-height: 5em; }
 @media (max-width: 640px) {  /* phones: the answer uses the width of the screen */
   #chatbot .message-row.bubble.bot-row { margin-left: 2px; margin-right: 2px; max-width: 100%; }
   .evidence ol, .working ul { margin-left: 1em; }
   #viewer .viewer-pdf { grid-template-columns: minmax(0, 1fr); }
   #viewer .viewer-body { max-height: 70vh; padding: .3em .5em; }
+  #admin-result .progress-text.meta-text-center { display: none; }  /* it would cover the bar; the bar says it */
 }
 """
 
@@ -92,23 +96,45 @@ def is_loopback(host: str) -> bool:
         return False  # a hostname that may resolve anywhere: treat as public
 
 
-def parse_auth(settings: Settings) -> tuple[str, str] | None:
-    """``ASSISTANT_AUTH=user:password`` → (user, password); None when unset."""
+def parse_users(settings: Settings) -> list[tuple[str, str]]:
+    """``ASSISTANT_AUTH=user:password[,user:password…]`` → [(user, password), …]; [] when unset."""
     if settings.auth is None:
+        return []
+    users: list[tuple[str, str]] = []
+    for entry in settings.auth.get_secret_value().split(","):
+        user, sep, password = entry.strip().partition(":")
+        if not sep or not user or not password:
+            raise BindError("ASSISTANT_AUTH は「ユーザー名:パスワード」の形式で指定してください"
+                            "（複数の利用者はコンマで区切ります）。")
+        users.append((user, password))
+    if len({u for u, _ in users}) != len(users):
+        raise BindError("ASSISTANT_AUTH に同じユーザー名が二度あります。")
+    return users
+
+
+def parse_auth(settings: Settings) -> tuple[str, str] | list[tuple[str, str]] | None:
+    """Gradio's ``auth``: (user, password) for one user, a list for several; None when unset."""
+    users = parse_users(settings)
+    if not users:
         return None
-    user, sep, password = settings.auth.get_secret_value().partition(":")
-    if not sep or not user or not password:
-        raise BindError("ASSISTANT_AUTH は「ユーザー名:パスワード」の形式で指定してください。")
-    return user, password
+    return users[0] if len(users) == 1 else users
 
 
-def check_bind(settings: Settings) -> tuple[str, str] | None:
-    """Validate host/auth: a non-loopback host needs auth unless explicitly allowed. Returns auth."""
+def check_bind(settings: Settings) -> tuple[str, str] | list[tuple[str, str]] | None:
+    """Validate host/auth: a non-loopback host needs auth unless explicitly allowed; every
+    ``ASSISTANT_ADMINS`` name must be an ``ASSISTANT_AUTH`` user. Returns auth."""
     auth = parse_auth(settings)
     if not is_loopback(settings.host) and auth is None and not settings.allow_public_without_auth:
         raise BindError(
             f"{settings.host} で公開するには認証が必要です: ASSISTANT_AUTH=ユーザー名:パスワード を設定してください"
             "（認証なしで公開する場合は ASSISTANT_ALLOW_PUBLIC_WITHOUT_AUTH=true を明示）。")
+    if auth is not None:
+        unknown = sorted(settings.admin_names - {u for u, _ in parse_users(settings)})
+        if unknown:
+            raise BindError(f"ASSISTANT_ADMINS の {', '.join(unknown)} は ASSISTANT_AUTH の利用者にありません。")
+    elif settings.admin_names:
+        log.warning("ASSISTANT_ADMINS is set without ASSISTANT_AUTH: nobody is an admin "
+                    "(ASSISTANT_ALLOW_LOCAL_ADMIN=true enables the admin tab on a loopback address)")
     return auth
 
 
@@ -142,15 +168,21 @@ class _UnavailableAsker:
 
 def create_app(settings: Settings, asker: Asker | None = None, records: Any = None, *,
                feedback: FeedbackStore | None = None, stream_delay: float = 0.02,
-               export_dir: Path | None = None, viewer: SourceViewer | None = None) -> gr.Blocks:
+               export_dir: Path | None = None, viewer: SourceViewer | None = None,
+               build_asker: Callable[[Settings], Asker] | None = None,
+               index_embedder: Callable[[], Any] | None = None) -> gr.Blocks:
     """Build the UI. ``asker``/``records``/``feedback``/``viewer`` default from ``settings``
-    (tests pass fakes); the viewer's downloads are copies under ``export_dir``."""
+    (tests pass fakes); the viewer's downloads are copies under ``export_dir``. The admin tab
+    (「資料の追加」, only when someone can be an admin) indexes with ``index_embedder()`` (None:
+    the configured model) and swaps in ``build_asker(settings)`` (default: ``build_assistant`` +
+    ``warm_up``)."""
     if asker is None:
         try:
             asker = _default_asker(settings)
         except Exception:
             log.exception("the assistant could not be built; the chat will answer with an error message")
             asker = _UnavailableAsker()
+    served = SwappableAsker(asker)  # what the chat and /ask ask; the admin tab swaps what it holds
     load_error = None
     if records is None:
         records, load_error = _default_records(settings)
@@ -160,14 +192,21 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
         except Exception:
             log.exception("feedback store unavailable; votes will not be saved")
     export_dir = export_dir or Path(tempfile.mkdtemp(prefix="assistant-ui-"))
-    chat = ChatHandlers(asker, config_hash=settings.config_hash(), max_chars=settings.max_question_chars,
+    chat = ChatHandlers(served, config_hash=settings.config_hash(), max_chars=settings.max_question_chars,
                         feedback=feedback, export_dir=export_dir / "conversations",
                         stream_delay=stream_delay,
                         viewer=viewer or SourceViewer.for_root(settings.root, export_dir / "sources",
                                                                source_folders(settings.root, settings)))
     from assistant.answer.reply import document_date_lookup
 
-    chat.date_of = document_date_lookup(settings.root)
+    chat.date_of = document_date_lookup(settings.root, source_folders(settings.root, settings))
+
+    def refreshed() -> None:  # a document was added or replaced: read dates anew
+        chat.date_of = document_date_lookup(settings.root, source_folders(settings.root, settings))
+
+    admin = AdminHandlers(settings, DocumentAdder(settings, served, build_asker=build_asker or _default_asker,
+                                                  embedder=index_embedder, on_swap=refreshed)
+                          ) if admin_possible(settings) else None
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"## {TITLE}\n資料（内閣府 地方創生推進事務局ほか）に基づいて回答し、根拠を示します。"
@@ -177,7 +216,12 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
                 build_chat_tab(chat)
             with gr.Tab("事業一覧", id="records"):
                 build_records_tab(records, export_dir / "records", load_error)
-        _api_ask(asker, settings)
+            if admin is not None:  # shown to admins only (and every handler checks again)
+                with gr.Tab("資料の追加", id="admin", visible=False, elem_id="admin-tab") as admin_tab:
+                    build_admin_tab(admin)
+        if admin is not None:
+            demo.load(admin.show_tab, None, admin_tab, api_visibility="private")
+        _api_ask(served, settings)
     return demo
 
 
@@ -203,10 +247,12 @@ def _api_ask(asker: Asker, settings: Settings) -> None:
 
 def launch(settings: Settings, *, asker: Asker | None = None, records: Any = None,
            feedback: FeedbackStore | None = None, block: bool = True,
-           viewer: SourceViewer | None = None) -> gr.Blocks:
+           viewer: SourceViewer | None = None, build_asker: Callable[[Settings], Asker] | None = None,
+           index_embedder: Callable[[], Any] | None = None) -> gr.Blocks:
     """Serve on ``settings.host:port`` (never ``share``), queue on, auth when configured."""
     auth = check_bind(settings)
-    demo = create_app(settings, asker, records, feedback=feedback, viewer=viewer)
+    demo = create_app(settings, asker, records, feedback=feedback, viewer=viewer, build_asker=build_asker,
+                      index_embedder=index_embedder)
     demo.queue(default_concurrency_limit=settings.concurrency_limit)
     demo.launch(server_name=settings.host, server_port=settings.port, share=False, auth=auth,
                 auth_message="ユーザー名とパスワードを入力してください。" if auth else None,
