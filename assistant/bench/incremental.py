@@ -5,8 +5,9 @@
 
 Writes the synthetic corpus of :mod:`assistant.bench.corpus` (``--work`` keeps it and its index
 between calls), builds the index once (cold), then ``--runs`` times appends a paragraph to a
-different synthetic document and times ``build_index`` (the embedder already loaded, as in the
-UI or ``assistant bench``), and ``--runs`` times starts a fresh process that loads the served
+different synthetic document and times ``build_index`` (the embedder already loaded and the
+index served by the same process, as in the UI or ``assistant bench``: the first run reads the
+previous version from disk, the later ones find it in memory, ``store.read_stored``), and ``--runs`` times starts a fresh process that loads the served
 index and warms the answerer up (``warm`` below). Prints every run and the medians as JSON.
 
 ``--embedder hash`` (default) is a deterministic 384-dimension hash embedder (the real model's
@@ -15,11 +16,12 @@ embed the cold build, and it does not take part in a one-document change beyond 
 of that document (0.05–0.08 s each on 2 cores, eval/BENCHMARKS.md). ``--embedder real`` uses the
 configured model.
 
-``python -m assistant.bench.incremental warm ROOT [--embedder ...]``: one warm start, printed as
+``python -m assistant.bench.incremental warm ROOT [--embedder ...] [--dense]``: one warm start, printed as
 JSON: ``load_index`` (chunks, BM25, metadata filters, Chroma), ``warm_up`` (``Assistant.warm_up``:
 records engine, retriever, the extractor's content-word statistics, rewriter) and
 ``warm_up_stored_stats`` (the same with the extractor's document frequencies read from the index,
-``IndexHandle.term_stats``), with the peak RSS of that process.
+``IndexHandle.term_stats``), with ``--dense`` ``first_dense_query`` (one ``dense_ranking`` after the
+warm-up: it opens Chroma, which ``load_index`` no longer does), with the peak RSS of that process.
 """
 
 from __future__ import annotations
@@ -100,8 +102,8 @@ def change_one(settings: Settings, embedder: Any, run: int) -> dict[str, Any]:
     return {"document": p.name, "seconds": round(time.perf_counter() - t, 3), **_report_fields(r)}
 
 
-def warm(root: Path, kind: str) -> dict[str, Any]:
-    """One warm start in this process (see the module docstring)."""
+def warm(root: Path, kind: str, dense: bool = False) -> dict[str, Any]:
+    """One warm start in this process (see the module docstring); ``dense``: then one dense query."""
     from assistant.answer.extractive import Extractor
     from assistant.answer.pipeline import Assistant
     from assistant.index import clear_cache, load_index
@@ -116,6 +118,13 @@ def warm(root: Path, kind: str) -> dict[str, Any]:
     t = time.perf_counter()
     Assistant(settings, embedder=embedder).warm_up()
     out["warm_up"] = round(time.perf_counter() - t, 3)
+    if dense and hasattr(handle, "dense_opened"):  # Chroma is opened by the first dense query, not by load_index
+        from assistant.retrieve import dense_ranking
+
+        out["chroma_opened_by_load"] = handle.dense_opened
+        t = time.perf_counter()
+        dense_ranking(handle, "スマートシティの取組", 5)
+        out["first_dense_query"] = round(time.perf_counter() - t, 3)
     if hasattr(handle, "term_stats"):  # an index without stored statistics (older code) skips this
         clear_cache()
         t = time.perf_counter()
@@ -133,7 +142,7 @@ def warm(root: Path, kind: str) -> dict[str, Any]:
 
 def _warm_subprocess(root: Path, kind: str) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-m", "assistant.bench.incremental", "warm", str(root),
-                           "--embedder", kind], capture_output=True, text=True, check=False)
+                           "--embedder", kind, "--dense"], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"warm start failed: {proc.stderr[-2000:]}")
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -153,6 +162,11 @@ def run(docs: int, runs: int, work: Path, kind: str) -> dict[str, Any]:
     first = build_index(settings, embedder, progress=False)
     first_s = round(time.perf_counter() - t, 3)
     print(f"[bench] first build ({first.mode}) {first_s}s", file=sys.stderr)
+    from assistant.index import load_index
+
+    handle = load_index(settings, embedder)  # the builds below run in a serving process, as the UI's
+    if hasattr(handle, "open_dense"):
+        handle.open_dense()  # … that has answered a question (Chroma imported and open)
     changes = []
     for i in range(runs):
         changes.append(change_one(settings, embedder, i))
@@ -168,7 +182,8 @@ def run(docs: int, runs: int, work: Path, kind: str) -> dict[str, Any]:
         "median": {
             "one_changed_s": _median([c["seconds"] for c in changes]),
             **{f"warm_{k}_s": _median([w[k] for w in warms if k in w])
-               for k in ("load_index", "warm_up", "load_index_and_warm_up_stored_stats")},
+               for k in ("load_index", "warm_up", "load_index_and_warm_up_stored_stats", "first_dense_query")},
+            "warm_load_index_plus_warm_up_s": _median([w["load_index"] + w["warm_up"] for w in warms]),
             "warm_peak_rss_mb": _median([w["peak_rss_mb"] for w in warms]),
         },
     }
@@ -180,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         ap = argparse.ArgumentParser(prog="assistant.bench.incremental warm")
         ap.add_argument("root", type=Path)
         ap.add_argument("--embedder", choices=("hash", "real"), default="hash")
+        ap.add_argument("--dense", action="store_true", help="then time one dense query (opens Chroma)")
         a = ap.parse_args(argv[1:])
-        print(json.dumps(warm(a.root, a.embedder)))
+        print(json.dumps(warm(a.root, a.embedder, a.dense)))
         return 0
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--docs", type=int, default=10000)

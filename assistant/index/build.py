@@ -10,8 +10,10 @@ The new version is written in its own directory and served only after ``CURRENT`
 At scale (10,000 documents) the costs that grow with the corpus are kept to the changed files:
 unchanged files are not re-hashed (``scan``: size, mtime and inode as recorded by the previous
 version), the Chroma collection is copied from the previous version and only the chunks that
-changed are deleted or added (``chroma_write``), and the content-word statistics the answerer
-needs are updated from the previous version's and stored with the new one (``term_stats``).
+changed are deleted or added (``chroma_write``), the content-word statistics the answerer
+needs are updated from the previous version's and stored with the new one (``term_stats``), the
+chunk files of the previous version are hard-linked and only a small delta written (``store``),
+and BM25 is computed from stored token ids with numpy (``BM25Index.from_ids``).
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def embedding_identity(embedder: Any, settings: Settings) -> dict[str, Any]:
 
 def compat_key(embedding: dict[str, Any], cfg: ChunkConfig) -> dict[str, Any]:
     """What must be equal for a previous version's chunks and vectors to be reused."""
-    return {"format": store.FORMAT_VERSION, "chunker_version": CHUNKER_VERSION,
+    return {"format": store.CHUNK_FORMAT, "chunker_version": CHUNKER_VERSION,
             "chunk_config": {"max_chars": cfg.max_chars, "min_chars": cfg.min_chars},
             "embedding": embedding}
 
@@ -123,10 +125,28 @@ def chroma_target(settings: Settings) -> dict[str, Any]:
 class _Previous:
     version: str
     manifest: dict[str, Any]
-    chunks: list[Chunk]
-    tokens: list[list[str]]
-    vectors: np.ndarray
+    stored: store.Stored
     directory: Path
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self.stored.chunks
+
+    @property
+    def token_ids(self) -> store.TokenIds:
+        if "_tokens" not in self.__dict__:
+            self.__dict__["_tokens"] = self.stored.tokens()
+        return self.__dict__["_tokens"]  # type: ignore[no-any-return]
+
+    @property
+    def tokens(self) -> list[list[str]]:
+        return self.token_ids.lists()
+
+    @property
+    def vectors(self) -> np.ndarray:
+        if "_vectors" not in self.__dict__:
+            self.__dict__["_vectors"] = self.stored.vectors()
+        return self.__dict__["_vectors"]  # type: ignore[no-any-return]
 
 
 def _load_previous(root: Path) -> _Previous | None:
@@ -135,8 +155,7 @@ def _load_previous(root: Path) -> _Previous | None:
         return None
     vdir = root / version
     manifest = store.read_manifest(vdir)
-    chunks, tokens = store.read_chunks(vdir)
-    return _Previous(version, manifest, chunks, tokens, store.read_vectors(vdir, len(chunks)), vdir)
+    return _Previous(version, manifest, store.read_stored(vdir, manifest), vdir)
 
 
 def _record_chunks(settings: Settings) -> tuple[list[Chunk], str]:
@@ -162,15 +181,14 @@ def _tag(c: Chunk, origin: str) -> Chunk:
     return Chunk(c.id, c.doc_id, c.source, c.text, c.locator, {**c.meta, "origin": origin})
 
 
-def _dedupe(chunks: list[Chunk], tokens: list[list[str] | None]) -> tuple[list[Chunk], list[list[str] | None]]:
+def _dedupe(chunks: list[Chunk]) -> list[Chunk]:
     seen: set[str] = set()
-    out_c, out_t = [], []
-    for c, t in zip(chunks, tokens, strict=True):
+    out: list[Chunk] = []
+    for c in chunks:
         if c.id not in seen:
             seen.add(c.id)
-            out_c.append(c)
-            out_t.append(t)
-    return out_c, out_t
+            out.append(c)
+    return out
 
 
 def _embed(embedder: Any, texts: list[str], batch: int, progress: bool) -> np.ndarray:
@@ -201,7 +219,7 @@ class BuildPlan:
     removed: list[str] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # the manifest's "files"
     chunks: list[Chunk] = field(default_factory=list)
-    tokens: list[list[str]] = field(default_factory=list)
+    token_ids: store.TokenIds | None = None  # BM25 tokens of ``chunks`` (None for a no-op: the previous version's)
     documents: int = 0
     record_chunks: int = 0
     records_module: bool = False
@@ -212,6 +230,13 @@ class BuildPlan:
     hashed: int = 0  # corpus files hashed by the scan
     scanned_ns: int = 0  # when the scan started (the manifest keeps it: see ``scan``)
     chroma_write: ChromaWrite | None = None  # set by ``write``
+
+    @property
+    def tokens(self) -> list[list[str]]:
+        """The BM25 tokens of ``chunks``, as lists of words."""
+        if self.token_ids is None:
+            return self.previous.tokens if self.previous is not None else []
+        return self.token_ids.lists()
 
     @property
     def to_embed(self) -> list[int]:
@@ -264,7 +289,6 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
             and prev.manifest.get("records_module") == records_module):
         skipped = [LoadWarning(s, i["skipped"]) for s, i in sorted(prev_files.items()) if i.get("skipped")]
         return BuildPlan("noop", "no corpus change", key, prev, files=prev_files, chunks=prev.chunks,
-                         tokens=prev.tokens,
                          documents=sum(1 for i in prev_files.values() if i["kind"] == "documents"
                                        and not i.get("skipped")),
                          record_chunks=sum(1 for c in prev.chunks if c.meta.get("origin") == "records"),
@@ -281,7 +305,6 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
             if c.meta.get("origin") == "documents":
                 prev_by_source.setdefault(c.source, []).append(i)
     chunks: list[Chunk] = []
-    tokens: list[list[str] | None] = []
     warnings: list[LoadWarning] = []
     files_out: dict[str, dict[str, Any]] = {}
     for source in sorted(doc_paths):
@@ -293,7 +316,6 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
         elif unchanged and source in prev_by_source:
             idx = prev_by_source[source]
             chunks += [prev.chunks[i] for i in idx]  # type: ignore[union-attr]
-            tokens += [prev.tokens[i] if reuse_tokens else None for i in idx]  # type: ignore[union-attr]
             info["chunks"] = len(idx)
         else:
             docs, ws = load_documents([doc_paths[source]], settings.root, warn=lambda w: None)
@@ -303,7 +325,6 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
             for d in docs:
                 new = [_tag(c, "documents") for c in chunk_document(d, cfg)]
                 chunks += new
-                tokens += [None] * len(new)
                 info["chunks"] = len(new)
         files_out[source] = info
     files_out.update({s: cur_files[s] for s in rec_hashes})
@@ -319,19 +340,21 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
         rec_chunks = [c for c in prev.chunks if c.meta.get("origin") == "records"]  # type: ignore[union-attr]
         note = prev.manifest.get("records_note", "ok")  # type: ignore[union-attr]
     chunks += rec_chunks
-    tokens += [None] * len(rec_chunks)
-    chunks, tokens = _dedupe(chunks, tokens)
+    chunks = _dedupe(chunks)
     if not chunks:
         raise store.IndexMissing(f"nothing to index: no readable document under {settings.documents_path}")
 
-    # BM25 tokens, cached per chunk id when the tokenizer is unchanged.
+    # BM25 tokens, cached per chunk id when the tokenizer is unchanged (kept as id arrays: the
+    # previous version's rows are taken, only new chunks are tokenized).
+    cached: dict[str, int] = {}
     if reuse_tokens and prev is not None:
-        cached = {c.id: tk for c, tk in zip(prev.chunks, prev.tokens, strict=True)}
-        tokens = [tk if tk is not None else cached.get(c.id) for c, tk in zip(chunks, tokens, strict=True)]
-    todo = [i for i, tk in enumerate(tokens) if tk is None]
-    for i, tk in zip(todo, tokenize_many(chunks[i].text for i in todo), strict=True):
-        tokens[i] = tk
-    final = [tk or [] for tk in tokens]
+        cached = {c.id: i for i, c in enumerate(prev.chunks)}
+    todo = [i for i, c in enumerate(chunks) if c.id not in cached]
+    fresh = store.TokenIds.from_lists(tokenize_many(chunks[i].text for i in todo))
+    base = prev.token_ids if cached and prev is not None else store.TokenIds.from_lists([])
+    at = {i: len(base) + k for k, i in enumerate(todo)}
+    final = store.TokenIds.concat([base, fresh]).take([at[i] if i in at else cached[c.id]
+                                                       for i, c in enumerate(chunks)])
     stats = term_stats.update(term_stats.read(prev.directory, len(prev.chunks)) if prev else None,
                               prev.chunks if prev else [], chunks)
     return BuildPlan("incremental" if prev is not None else "full", reason, key, prev, added, changed, removed,
@@ -384,8 +407,10 @@ def write(build: BuildPlan, vectors: np.ndarray, settings: Settings, embedder: A
     if build.previous is not None and build.previous.manifest.get("chroma") == chroma_target(settings):
         prev_chroma = PreviousChroma(build.previous.directory, {c.id for c in build.previous.chunks})
     stats = build.term_stats or term_stats.compute(build.chunks)
-    version, chroma_write = _write_version(settings, embedder, build.chunks, build.tokens, vectors, manifest,
-                                           stats, prev_chroma, progress)
+    tokens = build.token_ids if build.token_ids is not None else store.TokenIds.from_lists(build.tokens)
+    previous = (build.previous.directory, build.previous.stored) if build.previous is not None else None
+    version, chroma_write = _write_version(settings, embedder, build.chunks, tokens, vectors, manifest,
+                                           stats, prev_chroma, previous, progress)
     build.chroma_write = chroma_write
     old = build.previous.version if build.previous is not None else _safe_current(root)
     store.set_current(root, version)
@@ -441,9 +466,10 @@ def build_index(settings: Settings, embedder: Any = None, *, rebuild: bool = Fal
                        warnings=build.warnings, timings=timings)
 
 
-def _write_version(settings: Settings, embedder: Any, chunks: list[Chunk], tokens: list[list[str]],
+def _write_version(settings: Settings, embedder: Any, chunks: list[Chunk], tokens: store.TokenIds,
                    vectors: np.ndarray, manifest: dict[str, Any], stats: term_stats.TermStats,
-                   previous: PreviousChroma | None, progress: bool) -> tuple[str, ChromaWrite]:
+                   previous_chroma: PreviousChroma | None, previous: tuple[Path, store.Stored] | None,
+                   progress: bool) -> tuple[str, ChromaWrite]:
     """Write a complete version directory (and its Chroma collection); returns its name and how
     the collection was written. The manifest is written last: a version without one is incomplete.
 
@@ -454,17 +480,18 @@ def _write_version(settings: Settings, embedder: Any, chunks: list[Chunk], token
     cname = chroma_mod.collection_name(settings, version)
     vdir.mkdir(parents=True)
     try:
-        store.write_chunks(vdir, chunks, tokens)
-        store.write_vectors(vdir, vectors)
-        BM25Index.build(tokens).save(vdir / store.BM25_DIR)
+        parts, linked = store.write_stored(vdir, chunks, tokens, vectors, previous)
+        BM25Index.from_ids(tokens).save(vdir / store.BM25_DIR)
         term_stats.write(vdir, stats)
         meta = {"version": version, "model_id": manifest["compat"]["embedding"]["model_id"]}
-        cw = write_collection(settings, embedder, vdir, cname, meta, chunks, vectors, previous, progress)
-        manifest = {**manifest, "version": version, "collection": cname,
+        cw = write_collection(settings, embedder, vdir, cname, meta, chunks, vectors, previous_chroma, progress)
+        manifest = {**manifest, "version": version, "collection": cname, "parts": parts,
                     "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         store.write_json(vdir / store.MANIFEST, manifest)
-        store.fsync_tree(vdir)
+        store.fsync_tree(vdir, skip=linked)
+        store.completed(vdir)
     except BaseException:
+        store.forget(vdir)
         shutil.rmtree(vdir, ignore_errors=True)
         raise
     return version, cw

@@ -5,7 +5,7 @@ while building cannot damage it). Re-adding every vector to a fresh collection c
 15 s of a one-document change at 10,000 documents; instead, in the embedded (persistent) mode,
 the previous version's directory is copied (files: ~0.1 s for 13,000 chunks) and only the
 difference is applied: chunks whose id is gone are deleted, chunks whose id is new are added.
-The copy is checked (it must hold exactly the previous version's chunk ids) and, if anything
+The copy is checked (it must hold as many chunks as the previous version's ids) and, if anything
 about it fails, the collection is written from scratch as before.
 
 With a Chroma server (``settings.chroma_url``) every version is a new collection written in full:
@@ -99,9 +99,11 @@ def _copy_and_apply(settings: Settings, embedder: Any, vdir: Path, name: str, me
     client = chroma_mod.make_client(settings, target)
     try:
         col = chroma_mod.get_collection(client, name, embedder)
-        have = set(col.get(include=[])["ids"])
-        if have != previous.ids:
-            raise RuntimeError(f"the copy holds {len(have)} chunks, not the previous version's {len(previous.ids)}")
+        # The copy is of a complete version's directory, whose count was checked when it was
+        # written; reading back all 13,000 ids to compare them cost ~0.4 s per build.
+        have = previous.ids
+        if col.count() != len(have):
+            raise RuntimeError(f"the copy holds {col.count()} chunks, not the previous version's {len(have)}")
         want = {c.id for c in chunks}
         gone = sorted(have - want)
         for s in range(0, len(gone), BATCH):

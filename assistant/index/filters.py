@@ -70,22 +70,43 @@ def _keys(field: str, v: Any) -> list[Any]:
     return [k]
 
 
+def _hashable(v: Any) -> Any:
+    if isinstance(v, list | tuple):
+        return (type(v).__name__, *(_hashable(x) for x in v))
+    if isinstance(v, set):
+        return ("set", *sorted(map(repr, v)))
+    return (type(v).__name__, v)
+
+
 class MetaIndex:
     """field -> value key -> sorted array of chunk positions."""
 
     def __init__(self, chunks: list[Chunk]) -> None:
         self.n = len(chunks)
         lists: dict[str, dict[Any, list[int]]] = {f: defaultdict(list) for f in FIELDS}
+        memo: dict[tuple[str, Any], list[Any]] = {}  # the same values recur (years, prefectures): normalize once
+
+        def field_keys(f: str, raw: Any) -> list[Any]:
+            try:
+                k = (f, _hashable(raw))
+                got = memo.get(k)
+            except TypeError:  # unhashable
+                return list(dict.fromkeys(key for v in _values(raw) for key in _keys(f, v)))
+            if got is None:
+                got = memo[k] = list(dict.fromkeys(key for v in _values(raw) for key in _keys(f, v)))
+            return got
+
         for i, c in enumerate(chunks):
             lists["source"][c.source].append(i)
+            meta = c.meta
             for f, meta_keys in _META_KEYS.items():
-                seen: set[Any] = set()
-                for mk in meta_keys:
-                    for v in _values(c.meta.get(mk)):
-                        for key in _keys(f, v):
-                            if key not in seen:
-                                seen.add(key)
-                                lists[f][key].append(i)
+                present = [meta[mk] for mk in meta_keys if meta.get(mk) is not None]
+                if not present:
+                    continue
+                keys = field_keys(f, present[0]) if len(present) == 1 else list(
+                    dict.fromkeys(key for raw in present for key in field_keys(f, raw)))
+                for key in keys:
+                    lists[f][key].append(i)
         self.lists = {f: {k: np.asarray(v, dtype=np.int64) for k, v in d.items()} for f, d in lists.items()}
 
     def _field_mask(self, field: str, wanted: Iterable[Any]) -> np.ndarray:

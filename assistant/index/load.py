@@ -1,8 +1,17 @@
-"""Load the served index version once per process: chunks, BM25, metadata filters, Chroma."""
+"""Load the served index version once per process: chunks, BM25, metadata filters, Chroma.
+
+Chroma is opened on the first dense query (``IndexHandle.collection``), not by ``load_index``:
+importing chromadb and opening the collection is ~1.5–2 s of a warm start that BM25, the
+metadata filters and the records answers do not need. ``load_index`` checks that the version's
+Chroma data is there (locally: its directory and database file); the collection's count is
+checked when it is opened, and a damaged collection then raises the same ``IndexCorrupted``
+with the rebuild hint. ``IndexHandle.open_dense()`` opens it at once (a server's warm-up).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +26,8 @@ from assistant.index.bm25 import BM25Index
 from assistant.index.filters import MetaIndex
 from assistant.protocols import Embedder
 from assistant.types import Chunk
+
+CHROMA_DB = "chroma.sqlite3"
 
 
 class IndexIncompatible(IndexStaleError, RuntimeError):
@@ -34,9 +45,8 @@ class IndexHandle:
     chunks: list[Chunk]
     bm25: BM25Index
     meta: MetaIndex
-    collection: Any
+    opener: Callable[[], tuple[Any, Any]]  # -> (client, collection), checked
     embedder: Embedder
-    client: Any = None
     position: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -44,6 +54,29 @@ class IndexHandle:
         self.ids = [c.id for c in self.chunks]
         self._term_stats: term_stats.TermStats | None = None
         self._stats_lock = threading.Lock()
+        self._dense: tuple[Any, Any] | None = None
+        self._dense_lock = threading.Lock()
+        self.dense_opens = 0  # times Chroma was opened for this handle (0 or 1; tests)
+
+    def open_dense(self) -> tuple[Any, Any]:
+        """(client, collection) of this version's Chroma data, opened once (thread-safe)."""
+        with self._dense_lock:
+            if self._dense is None:
+                self._dense = self.opener()
+                self.dense_opens += 1
+            return self._dense
+
+    @property
+    def collection(self) -> Any:
+        return self.open_dense()[1]
+
+    @property
+    def client(self) -> Any:
+        return self.open_dense()[0]
+
+    @property
+    def dense_opened(self) -> bool:
+        return self._dense is not None
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -84,10 +117,7 @@ def open_version(settings: Settings, version: str, embedder: Embedder) -> IndexH
     vdir = settings.index_path / version
     manifest = store.read_manifest(vdir)
     _check_embedder(manifest, embedder, vdir)
-    chunks, _tokens = store.read_chunks(vdir)
-    expected = manifest.get("counts", {}).get("chunks")
-    if expected != len(chunks):
-        raise store.rebuild_hint(vdir, f"{store.CHUNKS} has {len(chunks)} chunks, manifest says {expected}")
+    chunks = store.read_stored(vdir, manifest, tokens=False, vectors=False).chunks  # checks the counts
     try:
         bm25 = BM25Index.load(vdir / store.BM25_DIR, len(chunks))
     except Exception as e:
@@ -95,18 +125,38 @@ def open_version(settings: Settings, version: str, embedder: Embedder) -> IndexH
     if manifest.get("chroma", {}).get("mode") != ("http" if settings.chroma_url else "persistent"):
         raise IndexIncompatible(f"the index at {vdir} was built for another Chroma mode "
                                 f"({manifest.get('chroma')}); run `assistant index`")
+    if not settings.chroma_url:
+        _check_chroma_file(vdir)
+    n = len(chunks)
+
+    def opener() -> tuple[Any, Any]:
+        try:
+            client = chroma_mod.make_client(settings, vdir / store.CHROMA_DIR)
+            collection = chroma_mod.get_collection(client, manifest["collection"], embedder)
+            count = collection.count()
+        except Exception as e:
+            if settings.chroma_url and _is_connection_error(e):
+                raise RuntimeError(f"cannot reach the Chroma server at {settings.chroma_url}: {e}") from e
+            raise store.rebuild_hint(vdir, f"Chroma collection unreadable: {type(e).__name__}: {e}") from e
+        if count != n:
+            raise store.rebuild_hint(vdir, f"Chroma holds {count} chunks, expected {n}")
+        return client, collection
+
+    h = IndexHandle(settings, version, vdir, manifest, chunks, bm25, MetaIndex(chunks), opener, embedder)
+    if settings.chroma_url:  # a server: check it now (it may be down), the import is needed anyway
+        h.open_dense()
+    return h
+
+
+def _check_chroma_file(vdir: Path) -> None:
+    """The local Chroma database is there and is an SQLite file (without importing chromadb)."""
     try:
-        client = chroma_mod.make_client(settings, vdir / store.CHROMA_DIR)
-        collection = chroma_mod.get_collection(client, manifest["collection"], embedder)
-        count = collection.count()
-    except Exception as e:
-        if settings.chroma_url and _is_connection_error(e):
-            raise RuntimeError(f"cannot reach the Chroma server at {settings.chroma_url}: {e}") from e
-        raise store.rebuild_hint(vdir, f"Chroma collection unreadable: {type(e).__name__}: {e}") from e
-    if count != len(chunks):
-        raise store.rebuild_hint(vdir, f"Chroma holds {count} chunks, expected {len(chunks)}")
-    return IndexHandle(settings, version, vdir, manifest, chunks, bm25, MetaIndex(chunks), collection,
-                       embedder, client)
+        with open(vdir / store.CHROMA_DIR / CHROMA_DB, "rb") as f:
+            header = f.read(16)
+    except OSError as e:
+        raise store.rebuild_hint(vdir, f"Chroma data missing ({store.CHROMA_DIR}/{CHROMA_DB}: {e})") from e
+    if header != b"SQLite format 3\x00":
+        raise store.rebuild_hint(vdir, f"Chroma data unreadable ({store.CHROMA_DIR}/{CHROMA_DB} is not a database)")
 
 
 def _is_connection_error(e: Exception) -> bool:
