@@ -44,3 +44,15 @@ class FakeEmbeddings(Embeddings):
 
     def embed_queries(self, texts: list[str]) -> list[list[float]]:
         return [self._vec(t) for t in texts]
+
+
+class RecordingEmbeddings(FakeEmbeddings):
+    """The fake embedder, remembering every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.texts += texts
+        return super().embed_documents(texts)

@@ -9,21 +9,10 @@ import pytest
 
 from assistant.index import build_index, load_index, store
 from assistant.index.build import embed, embedding_identity, plan, write
-from tests.fakes import FakeEmbeddings
+from tests.fakes import FakeEmbeddings, RecordingEmbeddings
 
 BETA = "corpus/documents/beta.md"
 
-
-class RecordingEmbeddings(FakeEmbeddings):
-    """The fake embedder, remembering every text it was asked to embed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts: list[str] = []
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.texts += texts
-        return super().embed_documents(texts)
 
 
 def _ident(settings, emb=None):

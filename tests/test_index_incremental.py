@@ -15,19 +15,10 @@ import assistant.index.build as build
 from assistant.index import build_index, clear_cache, load_index, store, term_stats
 from assistant.index import chroma as chroma_mod
 from assistant.retrieve import HybridRetriever
-from tests.fakes import FakeEmbeddings
+from tests.fakes import FakeEmbeddings, RecordingEmbeddings
 
 BETA = "corpus/documents/beta.md"
 
-
-class RecordingEmbeddings(FakeEmbeddings):
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts: list[str] = []
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.texts += texts
-        return super().embed_documents(texts)
 
 
 def _age_corpus(root: Path, seconds: float = 3600) -> None:

@@ -318,7 +318,8 @@ def plan(settings: Settings, identity: dict[str, Any], *, rebuild: bool = False,
             chunks += [prev.chunks[i] for i in idx]  # type: ignore[union-attr]
             info["chunks"] = len(idx)
         else:
-            docs, ws = load_documents([doc_paths[source]], settings.root, warn=lambda w: None)
+            docs, ws = load_documents([doc_paths[source]], settings.root, warn=lambda w: None,
+                                      folders=source_folders(settings.root, settings))
             warnings += ws
             if ws:
                 info["skipped"] = ws[0].reason

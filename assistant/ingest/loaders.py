@@ -196,9 +196,11 @@ LOADERS: dict[str, Callable[[Path, str], Document]] = {
 }
 
 
-def load_document(path: Path, root: Path) -> Document:
-    """Load one file; raises :class:`LoadError` (unsupported, unreadable or empty)."""
-    source = relative_source(path, root)
+def load_document(path: Path, root: Path, folders: Sequence[SourceFolder] | None = None) -> Document:
+    """Load one file; raises :class:`LoadError` (unsupported, unreadable or empty). ``folders``:
+    the configured documents/records folders its source id is taken from (default: from the
+    environment's settings)."""
+    source = relative_source(path, root, folders)
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise LoadError(f"unsupported file type {path.suffix or '(none)'}")
@@ -225,18 +227,19 @@ def warn_stderr(w: LoadWarning) -> None:
 
 
 def load_documents(paths: Iterable[Path], root: Path,
-                   warn: Callable[[LoadWarning], None] = warn_stderr) -> tuple[list[Document], list[LoadWarning]]:
+                   warn: Callable[[LoadWarning], None] = warn_stderr,
+                   folders: Sequence[SourceFolder] | None = None) -> tuple[list[Document], list[LoadWarning]]:
     """Load every path; unreadable files are skipped with a warning (also returned)."""
     docs: list[Document] = []
     warnings: list[LoadWarning] = []
     for p in paths:
         try:
-            docs.append(load_document(p, root))
+            docs.append(load_document(p, root, folders))
             legacy = LEGACY_ENCODINGS.get(docs[-1].meta.get("encoding", ""))
             if legacy:  # indexed, but say so: the file may have been saved in the wrong encoding
                 print(f"warning: {docs[-1].source}: decoded as {legacy}, not UTF-8", file=sys.stderr, flush=True)
         except LoadError as e:
-            w = LoadWarning(relative_source(p, root), str(e))
+            w = LoadWarning(relative_source(p, root, folders), str(e))
             warnings.append(w)
             warn(w)
     return docs, warnings
