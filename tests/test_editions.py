@@ -122,3 +122,17 @@ def test_a_document_without_front_matter_is_dated_by_its_cover():
     text = "架空市防災補助金の募集について\n令和 6 年 3 月 12 日\n架空市 危機管理課\n本文…"
     e = Editions.of_sources(["a.pdf"], lambda s: text, lambda s: "架空市防災補助金の募集について").by_source["a.pdf"]
     assert e.date == date(2024, 3, 12) and e.date_quote == "令和 6 年 3 月 12 日" and e.label == "2024年3月版"
+
+
+@pytest.mark.browser
+def test_a_pdf_is_dated_by_its_cover(tmp_path: Path):
+    from assistant.ingest.loaders import load_document
+    from tests.pdf_fixtures import chromium, markdown_to_html, print_pdf
+
+    if chromium() is None:
+        pytest.skip("chromium is not installed (make browser-deps)")
+    pdf = print_pdf(markdown_to_html(NEW, "架空市防災補助金の募集について"), tmp_path / "bousai.pdf")
+    doc = load_document(pdf, tmp_path)
+    assert doc.meta["date"] == "2024-03-12"  # the cover line 令和6年3月12日
+    e = Editions.of_sources([doc.source], lambda s: doc.text, lambda s: doc.title).by_source[doc.source]
+    assert e.label == "2024年3月版" and e.date_quote and e.date_quote in doc.text

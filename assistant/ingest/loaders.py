@@ -131,7 +131,29 @@ def load_pdf(path: Path, source: str) -> Document:
             raise LoadError("encrypted PDF") from e
         raise LoadError(f"unreadable PDF ({type(e).__name__}: {e})") from e
     title = pdf_title(path) or _first_heading_or_line(text) or path.stem
+    meta.update(_pdf_dates(path, text))
     return Document(doc_id_for(source), source, title, text, meta)
+
+
+def _pdf_dates(path: Path, text: str) -> dict[str, str]:
+    """``date`` (the cover's date, as editions date a document) and ``publisher`` (the PDF's
+    author) of a PDF, where it has them: PDFs carry no front matter."""
+    from assistant.editions import cover_date
+
+    out: dict[str, str] = {}
+    day, _ = cover_date(text)
+    if day is not None:
+        out["date"] = day.isoformat()
+    try:
+        from pypdf import PdfReader
+
+        md = PdfReader(str(path)).metadata
+        author = str(md.author or "").strip() if md else ""
+    except Exception:  # metadata is optional
+        author = ""
+    if author:
+        out["publisher"] = author
+    return out
 
 
 _BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "pre", "dt", "dd", "blockquote"]
