@@ -136,3 +136,41 @@ def test_a_pdf_is_dated_by_its_cover(tmp_path: Path):
     assert doc.meta["date"] == "2024-03-12"  # the cover line 令和6年3月12日
     e = Editions.of_sources([doc.source], lambda s: doc.text, lambda s: doc.title).by_source[doc.source]
     assert e.label == "2024年3月版" and e.date_quote and e.date_quote in doc.text
+
+
+def test_records_at_a_point_in_time_use_the_edition_valid_then():
+    from dataclasses import replace as dc_replace
+
+    from assistant.records.by_edition import newest_records
+    from assistant.records.load import load_records
+
+    rs = load_records(get_settings().records_path)
+    seed = rs.projects[0].source
+    newer = "corpus/documents/deck-2024-03.md"
+    both = dc_replace(rs, projects=[*rs.projects, *[p.model_copy(update={"source": newer}) for p in rs.projects[:3]]])
+    eds = Editions([Edition(seed, "deck", date(2023, 3, 15), "t"), Edition(newer, "deck", date(2024, 3, 15), "t")])
+    assert {p.source for p in newest_records(both, eds, date(2023, 12, 31)).projects} == {seed}
+    assert {p.source for p in newest_records(both, eds, date(2024, 6, 30)).projects} == {newer}
+    assert {p.source for p in newest_records(both, eds, date(2020, 1, 31)).projects} == {seed}  # the oldest
+
+
+def test_a_records_answer_takes_the_edition_valid_at_the_point_in_time(tmp_path: Path):
+    from dataclasses import replace as dc_replace
+
+    from assistant.records.load import load_records
+
+    rs = load_records(get_settings().records_path)
+    seed = rs.projects[0].source
+    deck = (get_settings().root / seed).read_text(encoding="utf-8")
+    newer = "corpus/documents/deck-2024-03.md"
+    (tmp_path / seed).parent.mkdir(parents=True)
+    (tmp_path / seed).write_text(deck, encoding="utf-8")
+    (tmp_path / newer).write_text(deck.replace("date: 2023-03-15", "date: 2024-03-15"), encoding="utf-8")
+    both = dc_replace(rs, projects=[*rs.projects, *[p.model_copy(update={"source": newer}) for p in rs.projects[:3]]])
+    a = Assistant(Settings(root=tmp_path, records_dir=get_settings().records_path), records=both,
+                  retriever=OverlapRetriever([]))
+    now = a.ask("支援対象事業はいくつありますか？")
+    then = a.ask("2023年12月時点で、支援対象事業はいくつありますか？")
+    assert now.route == then.route == "records"
+    assert "3件" in now.text and {c.source for c in now.citations if c.quote.startswith("|")} == {newer}
+    assert "45件" in then.text and newer not in {c.source for c in then.citations}

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from assistant.answer.extractive import Extractor
 from assistant.answer.records_answer import records_answer
 from assistant.chat import resolve
 from assistant.config import Settings
-from assistant.editions import Editions
+from assistant.editions import Editions, as_of_in, without_as_of
 from assistant.inputs import InputError, clean_history, clean_question, refusal
 from assistant.protocols import Embedder, Retriever
 from assistant.records.by_edition import cited_sources, newest_records
@@ -74,10 +75,26 @@ class Assistant:
 
     # -- lazily loaded parts (once per instance) --------------------------------------------------
     @built_once
+    def all_records(self) -> RecordSet:
+        return self._records or load_records(self.settings.records_path)
+
+    @built_once
+    def record_editions(self) -> Editions:
+        return Editions.of_sources(cited_sources(self.all_records), self.sources.text, self.sources.title)
+
+    @built_once
     def engine(self) -> RecordsEngine:
-        records = self._records or load_records(self.settings.records_path)
-        editions = Editions.of_sources(cited_sources(records), self.sources.text, self.sources.title)
-        return RecordsEngine(newest_records(records, editions), source_text=self.sources.text)
+        """The records engine over the newest edition of each table's rows."""
+        return RecordsEngine(newest_records(self.all_records, self.record_editions), source_text=self.sources.text)
+
+    def engine_at(self, as_of: date) -> RecordsEngine:
+        """The records engine over the rows of the editions valid at ``as_of`` (built once per date)."""
+        with self._build_lock:
+            cache = self.__dict__.setdefault("_engines_at", {})
+            if as_of not in cache:
+                cache[as_of] = RecordsEngine(newest_records(self.all_records, self.record_editions, as_of),
+                                             source_text=self.sources.text)
+            return cache[as_of]
 
     @built_once
     def retriever(self) -> Retriever:
@@ -151,10 +168,16 @@ class Assistant:
             about.question = question
             about.timings["total_ms"] = (time.perf_counter() - t0) * 1000
             return with_claims(about)
-        rq, retrieval_text = resolve(self.engine, q, history)
+        # A point in time (「2023年12月時点で」) picks the records' edition when there are several.
+        as_of = as_of_in(q) if self.record_editions.several() else None
+        engine = self.engine if as_of is None else self.engine_at(as_of)
+        rq_text = q if as_of is None else without_as_of(q)
+        rq, retrieval_text = resolve(engine, rq_text, history)
+        if as_of is not None:
+            retrieval_text = q if retrieval_text == rq_text else retrieval_text
         context = " ".join(history) if retrieval_text != q else ""
-        unexplained = self.engine.unexplained(q, rq)
-        result = None if unexplained else self.engine.run(rq)
+        unexplained = engine.unexplained(rq_text, rq)
+        result = None if unexplained else engine.run(rq)
         if rq.ambiguous and not (rq.municipalities or rq.prefectures):
             surface, names = rq.ambiguous[0]
             return Answer(question, f"「{surface}」は{'と'.join(names)}のどちらのことでしょうか。自治体名を漢字で"
@@ -168,14 +191,14 @@ class Assistant:
                 ans = self._abstain(q, retrieval_text, reason="records", filters=result.filters)
         else:
             # A named program tells which column of a comparison table is meant (its ministry).
-            hint = " ".join(f"{p.ministry} {p.bureau}" for p in self.engine.records.programs
+            hint = " ".join(f"{p.ministry} {p.bureau}" for p in engine.records.programs
                             if p.program_id in rq.programs)
             # Names typed by reading (ひょうご県, Ureshino) are searched in the documents' spelling.
             for typed, canonical in sorted(rq.spellings, key=lambda sc: -len(sc[0])):
                 q, retrieval_text = q.replace(typed, canonical), retrieval_text.replace(typed, canonical)
             if rq.mlit_flag is not None:
                 # A mark (※) has no words of its own for retrieval: search with what the records say it means.
-                retrieval_text += " " + " ".join(self.engine._project_filters(replace(rq, years=[], technologies=[])))
+                retrieval_text += " " + " ".join(engine._project_filters(replace(rq, years=[], technologies=[])))
             ans = self._documents(q, retrieval_text, context, hint)
             ans.meta["unexplained"] = unexplained
         ans.question = question

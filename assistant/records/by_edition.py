@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from assistant.editions import Editions
+from assistant.editions import Edition, Editions
 from assistant.records.load import TABLES, RecordSet
 
 
@@ -21,25 +21,32 @@ def cited_sources(records: RecordSet) -> list[str]:
     return list(dict.fromkeys(r.source for attr in TABLES for r in getattr(records, attr)))
 
 
-def newest_records(records: RecordSet, editions: Editions) -> RecordSet:
+def newest_records(records: RecordSet, editions: Editions, as_of: date | None = None) -> RecordSet:
     """``records`` keeping, per table and series, only the rows of the newest edition that table
-    cites (a table the newer edition did not update keeps its rows of the older one)."""
+    cites — or, with ``as_of``, of the newest one dated on or before it (the oldest when all are
+    later). A table the newer edition did not update keeps its rows of the older one."""
     if not editions.several():
         return records
 
-    def newest_of(rows: list) -> dict[str, str]:
-        out: dict[str, str] = {}  # series -> newest source cited by these rows
+    def rank(e: Edition) -> tuple[int, int, str]:
+        d = (e.date or date.min).toordinal()
+        if as_of is not None and e.date is not None and e.date > as_of:
+            return (0, -d, e.source)  # not issued yet at as_of: below every valid one, the earliest first
+        return (1, d, e.source)
+
+    def chosen(rows: list) -> dict[str, str]:
+        out: dict[str, str] = {}  # series -> the source to answer from
         for source in dict.fromkeys(r.source for r in rows):
             e = editions.by_source.get(source)
             if e is None:
                 continue
             best = out.get(e.series)
-            if best is None or (e.date or date.min, e.source) > (editions.by_source[best].date or date.min, best):
+            if best is None or rank(e) > rank(editions.by_source[best]):
                 out[e.series] = source
         return out
 
     def kept(rows: list) -> list:
-        newest = newest_of(rows)
-        return [r for r in rows if (e := editions.by_source.get(r.source)) is None or newest.get(e.series) == r.source]
+        pick = chosen(rows)
+        return [r for r in rows if (e := editions.by_source.get(r.source)) is None or pick.get(e.series) == r.source]
 
     return replace(records, **{attr: kept(getattr(records, attr)) for attr in TABLES})
