@@ -33,14 +33,16 @@ run: index
 lint: install
 	$(BIN)/ruff check assistant tests app.py eval
 
-# Debian's Chromium and CJK fonts for the browser test (as root, where apt-get exists).
+# Debian's Chromium, CJK fonts and LibreOffice Impress (the slide-deck PDF) for the browser
+# tests (as root, where apt-get exists).
+BROWSER_PKGS := chromium fonts-noto-cjk libreoffice-impress
 browser-deps:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/soffice ] && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then :; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-		(apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null 2>&1 || \
-		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk >/dev/null)) \
-		|| echo "warning: could not install chromium; the browser test will skip"; \
-	else echo "note: chromium not installed (needs root + apt-get); the browser test will skip"; fi
+		(apt-get install -y -q --no-install-recommends $(BROWSER_PKGS) >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends $(BROWSER_PKGS) >/dev/null)) \
+		|| echo "warning: could not install $(BROWSER_PKGS); the browser tests will skip"; \
+	else echo "note: chromium/soffice not installed (needs root + apt-get); the browser tests will skip"; fi
 
 # Regression gate on the public QA set (eval/qa.jsonl vs eval/baseline.json and eval/thresholds.json).
 eval: index

@@ -1,5 +1,6 @@
 """Japanese PDF ingestion (issue 15, part 2): radical folding, line joining, tables with their
-headers, pages in every locator, exact quotes — on a PDF printed by Chromium at test time."""
+headers, pages in every locator, exact quotes — on a PDF printed by Chromium and on a slide deck
+exported by LibreOffice Impress, both made at test time."""
 
 from __future__ import annotations
 
@@ -10,9 +11,27 @@ import pytest
 
 from assistant.ingest.chunking import chunk_document
 from assistant.ingest.loaders import load_document
-from assistant.ingest.pdf import RADICALS_TSV, fold_radicals, join_lines, joinable, radical_count, table_rows
+from assistant.ingest.pdf import (
+    RADICALS_TSV,
+    _Line,
+    fold_radicals,
+    join_lines,
+    joinable,
+    radical_count,
+    reading_order,
+    table_rows,
+)
 from assistant.source_files import SourceFolder, SourceTexts
-from tests.pdf_fixtures import chromium, markdown_pdf
+from tests.pdf_fixtures import (
+    DECK_DATE,
+    DECK_LEFT,
+    DECK_RIGHT,
+    DECK_TABLE,
+    chromium,
+    deck_pdf,
+    markdown_pdf,
+    soffice,
+)
 
 # A table row as pdfplumber/pypdf give it from the deck (Kangxi radicals and ⻑ U+2ED1).
 RADICAL_ROW = "| ⽀援期間 | 最⻑5年 | ⾃治体 | ⼿続き | 神⼾市 |"
@@ -47,6 +66,19 @@ def test_lines_broken_inside_sentences_are_joined():
 def test_a_table_keeps_its_header():
     rows = table_rows([["No", "自治体", "主な活用\n技術"], ["1", "北海道、岩見沢\n市", "自動運転"], [None, "", None]])
     assert rows == ["| No | 自治体 | 主な活用技術 |", "|---|---|---|", "| 1 | 北海道、岩見沢市 | 自動運転 |"]
+
+
+def test_two_columns_read_left_then_right_whatever_order_the_pdf_wrote_them():
+    def line(x0: float, top: float, text: str) -> _Line:
+        return _Line(top, x0, x0 + 200, 18.0, text, top + 18)
+
+    title = _Line(20, 40, 700, 32.0, "見出し", 52)
+    right = [line(420, 100, "右1"), line(420, 130, "右2")]
+    left = [line(40, 100, "左1"), line(40, 130, "左2")]
+    footer = _Line(400, 40, 700, 18.0, "脚注", 418)
+    order = reading_order([footer, *right, title, *left])
+    assert [b.text for b in order] == ["見出し", "左1", "左2", "右1", "右2", "脚注"]
+    assert {b.right for b in left} == {240} and {b.right for b in right} == {620}  # wraps end at the column
 
 
 SAMPLE = """---
@@ -114,3 +146,52 @@ def test_pdf_quotes_are_exact_in_the_text_the_verifier_reads(chromium_pdf: Path)
         span = doc.text[c.meta["start"]:c.meta["end"]]
         assert span.strip() and span in verifier_text
     assert "長野県伊那市では、医療機器を整備した移動診療車が山間部を巡回する。" in verifier_text
+
+
+@pytest.fixture(scope="module")
+def deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if soffice() is None:
+        pytest.skip("soffice is not installed (make browser-deps installs Debian's libreoffice-impress)")
+    return deck_pdf(tmp_path_factory.mktemp("deck") / "docs")
+
+
+@pytest.mark.browser
+def test_libreoffice_deck_keeps_slides_columns_and_table(deck: Path):
+    doc = load_document(deck, deck.parent.parent)
+    text = doc.text
+    assert doc.meta["page_count"] == 3 and radical_count(text) == 0
+    # slides in order, each on its page
+    starts = [off for off, _ in doc.meta["pages"]]
+    assert starts == sorted(starts)
+
+    def page_of(s: str) -> int:
+        return max(n for off, n in doc.meta["pages"] if off <= text.index(s))
+
+    assert page_of("未来技術社会実装事業の概要") == 1 and page_of("取組の全体像") == 2 and page_of("選定事業の一覧") == 3
+    lines = text.splitlines()
+    assert DECK_DATE in lines  # no space put in LibreOffice's gaps between kanji and digits
+    # the right box is first in the file: the left column is read first, each top to bottom
+    order = [text.index(s) for s in ["取組の全体像", *DECK_LEFT, *DECK_RIGHT]]
+    assert order == sorted(order), text
+    assert all(s in lines for s in DECK_LEFT + DECK_RIGHT)  # lines wrapped inside a box joined again
+    header, *body = ["| " + " | ".join(r) + " |" for r in DECK_TABLE]
+    assert header in lines and lines[lines.index(header) + 1] == "|---|---|---|---|"
+    assert all(r in lines for r in body)
+    chunks = chunk_document(doc)
+    assert [c.meta["page"] for c in chunks] == [1, 2, 3]
+    assert all(f"p.{c.meta['page']}" in c.locator.split(" > ") for c in chunks), [c.locator for c in chunks]
+    table = [c for c in chunks if "表" in c.locator]
+    assert table and all(header in c.text for c in table) and table[0].locator.startswith("選定事業の一覧 > p.3")
+
+
+@pytest.mark.browser
+def test_libreoffice_deck_quotes_are_exact(deck: Path):
+    doc = load_document(deck, deck.parent.parent)
+    texts = SourceTexts(Path(__file__).resolve().parent.parent, folders=[SourceFolder("documents", deck.parent.resolve())])
+    verifier_text, why = texts.text(f"documents:{deck.name}")
+    assert verifier_text == doc.text, why
+    for c in chunk_document(doc):
+        span = doc.text[c.meta["start"]:c.meta["end"]]
+        assert span.strip() and span in verifier_text
+    for quote in (DECK_DATE, DECK_LEFT[1], DECK_RIGHT[2], "| 2 | 長野県伊那市 | 移動診療車 | 令和5年度 |"):
+        assert quote in verifier_text

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,6 +121,17 @@ class _Line:
     x1: float
     size: float
     text: str
+    bottom: float = 0.0
+    right: float = 0.0  # right edge of the column the line is in (set by :func:`reading_order`)
+
+
+@dataclass
+class _Table:
+    top: float
+    x0: float
+    x1: float
+    bottom: float
+    rows: list[str]
 
 
 def _inside(obj: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
@@ -133,38 +145,145 @@ def _heading_levels(sizes: Counter[float], body: float) -> dict[float, int]:
     return {s: i + 1 for i, s in enumerate(bigger)}
 
 
+def _wide(ch: str) -> bool:
+    """A CJK character or full-width punctuation (no word spaces next to it in Japanese)."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _segments(chars: list[dict[str, Any]], x_tolerance: float = 3.0) -> list[_Line]:
+    """One text line of the page split where a gap wider than 1.5 characters separates two
+    boxes (columns side by side). Space glyphs are kept; a gap without one becomes a space only
+    between two Latin characters: the gap LibreOffice leaves between Japanese and Latin text
+    (autospacing, 令和6年) is no space."""
+    chars = sorted((c for c in chars if c["text"]), key=lambda c: c["x0"])
+    out: list[_Line] = []
+    cur: list[dict[str, Any]] = []
+    for c in chars:
+        if cur and c["x0"] - cur[-1]["x1"] > 1.5 * max(c["size"], cur[-1]["size"], 1.0):
+            out.append(_segment_line(cur, x_tolerance))
+            cur = []
+        cur.append(c)
+    if cur:
+        out.append(_segment_line(cur, x_tolerance))
+    return [ln for ln in out if ln.text]
+
+
+def _segment_line(chars: list[dict[str, Any]], x_tolerance: float) -> _Line:
+    text = ""
+    prev: dict[str, Any] | None = None
+    for c in chars:
+        t = c["text"]
+        if t.isspace():
+            text += " " if text and not text.endswith(" ") else ""
+            continue
+        if prev is not None and not text.endswith(" ") and c["x0"] - prev["x1"] > x_tolerance:
+            if not (_wide(prev["text"][-1]) or _wide(t[0])):
+                text += " "
+        text += t
+        prev = c
+    size = round(Counter(round(c["size"], 1) for c in chars).most_common(1)[0][0], 1)
+    return _Line(min(c["top"] for c in chars), chars[0]["x0"], max(c["x1"] for c in chars), size,
+                 text.strip(), max(c["bottom"] for c in chars))
+
+
+_Block = _Line | _Table
+
+
+def reading_order(blocks: list[_Block], right: float | None = None) -> list[_Block]:
+    """Blocks (lines, tables) in reading order by position, whatever order the PDF wrote them in
+    (recursive XY cut): a region with an empty vertical band (a gutter wider than two body
+    characters) running through it is read column by column, left to right; otherwise it is cut
+    at its widest horizontal gap and read top to bottom. Each line's ``right`` is set to the right
+    edge of its column (where wrapped lines end)."""
+    if right is None:
+        right = max((b.x1 for b in blocks), default=0.0)
+    if len(blocks) <= 1:
+        for b in blocks:
+            if isinstance(b, _Line):
+                b.right = right
+        return blocks
+    sizes = sorted(b.size for b in blocks if isinstance(b, _Line)) or [10.0]
+    gutter = 2 * sizes[len(sizes) // 2]
+    columns = _split(blocks, lambda b: (b.x0, b.x1), gutter)
+    if len(columns) > 1:
+        return [b for col in columns for b in reading_order(col, max(x.x1 for x in col))]
+    rows = _split(blocks, lambda b: (b.top, b.bottom), 0.0, widest=True)
+    if len(rows) > 1:
+        return [b for row in rows for b in reading_order(row, right)]
+    for b in blocks:  # overlapping boxes: top to bottom, then left to right
+        if isinstance(b, _Line):
+            b.right = right
+    return sorted(blocks, key=lambda b: (round(b.top), b.x0))
+
+
+def _split(blocks: list[_Block], span: Callable[[_Block], tuple[float, float]], min_gap: float,
+           widest: bool = False) -> list[list[_Block]]:
+    """Blocks grouped by the empty bands of their projection on one axis (gaps > ``min_gap``);
+    ``widest``: cut only at the widest gap."""
+    order = sorted(blocks, key=lambda b: span(b)[0])
+    groups: list[list[_Block]] = [[order[0]]]
+    gaps: list[float] = []
+    end = span(order[0])[1]
+    for b in order[1:]:
+        lo, hi = span(b)
+        if lo - end > min_gap:
+            gaps.append(lo - end)
+            groups.append([])
+        groups[-1].append(b)
+        end = max(end, hi)
+    if widest and len(groups) > 2:
+        cut = gaps.index(max(gaps)) + 1
+        return [[b for g in groups[:cut] for b in g], [b for g in groups[cut:] for b in g]]
+    return groups
+
+
 def _plumber_pages(path: Path) -> list[str]:
     import pdfplumber
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # "Could not get FontBBox" per glyph
     with pdfplumber.open(str(path)) as pdf:
-        pages: list[tuple[list[_Line], list[tuple[float, list[str]]]]] = []
+        pages: list[list[_Block]] = []
         sizes: Counter[float] = Counter()
         for page in pdf.pages:
             tables = page.find_tables()
             boxes = [t.bbox for t in tables]
             body = page.filter(lambda o, b=boxes: o.get("object_type") != "char" or not any(_inside(o, x) for x in b))
-            lines = []
-            for ln in body.extract_text_lines(return_chars=True):
-                size = round(Counter(round(c["size"], 1) for c in ln["chars"]).most_common(1)[0][0], 1)
-                sizes[size] += len(ln["chars"])
-                lines.append(_Line(ln["top"], ln["x0"], ln["x1"], size, ln["text"]))
-            pages.append((lines, [(t.bbox[1], table_rows(t.extract())) for t in tables]))
+            blocks: list[_Block] = []
+            for ln in body.extract_text_lines(return_chars=True, keep_blank_chars=True):
+                for seg in _segments(ln["chars"]):
+                    sizes[seg.size] += len(seg.text)
+                    blocks.append(seg)
+            blocks += [_Table(t.bbox[1], t.bbox[0], t.bbox[2], t.bbox[3], table_rows(_table_cells(page, t)))
+                       for t in tables]
+            pages.append(blocks)
     body_size = sizes.most_common(1)[0][0] if sizes else 0.0
     levels = _heading_levels(sizes, body_size)
-    return [_plumber_page_text(lines, tables, levels) for lines, tables in pages]
+    return [_plumber_page_text(blocks, levels) for blocks in pages]
 
 
-def _plumber_page_text(lines: list[_Line], tables: list[tuple[float, list[str]]], levels: dict[float, int]) -> str:
-    right = max((ln.x1 for ln in lines if ln.size not in levels), default=0.0)
-    items: list[tuple[float, _Line | list[str]]] = [(ln.top, ln) for ln in lines]
-    items += [(top, rows) for top, rows in tables]
-    items.sort(key=lambda it: it[0])
+def _table_cells(page: Any, table: Any) -> list[list[str | None]]:
+    """The table's cells, each cell's text built as body lines are (:func:`_segment_line`)."""
+    rows: list[list[str | None]] = []
+    for row in table.rows:
+        cells: list[str | None] = []
+        for bbox in row.cells:
+            if bbox is None:
+                cells.append(None)
+                continue
+            crop = page.filter(lambda o, b=bbox: o.get("object_type") == "char" and _inside(o, b))
+            cells.append("\n".join(_segment_line(ln["chars"], 3.0).text
+                                   for ln in crop.extract_text_lines(return_chars=True, keep_blank_chars=True) if ln["chars"]))
+        rows.append(cells)
+    return rows
+
+
+def _plumber_page_text(blocks: list[_Block], levels: dict[float, int]) -> str:
+    body = [b for b in blocks if not isinstance(b, _Line) or b.size not in levels]
     out: list[str] = []
     prev: _Line | None = None
-    for _, item in items:
-        if isinstance(item, list):  # a table: a block of its own
-            out += ["", *item, ""]
+    for item in reading_order(blocks, max((b.x1 for b in body), default=0.0)):
+        if isinstance(item, _Table):  # a table: a block of its own
+            out += ["", *item.rows, ""]
             prev = None
             continue
         text = item.text.strip()
@@ -172,12 +291,12 @@ def _plumber_page_text(lines: list[_Line], tables: list[tuple[float, list[str]]]
             out += ["", f"{'#' * levels[item.size]} {text}", ""]
             prev = None
             continue
-        # a wrap: the previous line of the same size ran to the right edge and ends no sentence
-        full = prev is not None and prev.x1 >= right - 2 * max(prev.size, 1.0)
+        # a wrap: the previous line of the same size and column ran to the column's right edge
+        full = prev is not None and prev.right == item.right and prev.x1 >= prev.right - 2 * max(prev.size, 1.0)
         if prev is not None and out and full and abs(prev.size - item.size) < 0.5 and joinable(out[-1], text):
             out[-1] = _glue(out[-1], text)
         else:
-            if prev is None or abs(prev.size - item.size) >= 0.5:
+            if prev is None or abs(prev.size - item.size) >= 0.5 or prev.right != item.right:
                 out.append("")
             out.append(text)
         prev = item
