@@ -18,7 +18,7 @@ from assistant.config import get_settings
 from tests.fakes import FakeEmbeddings
 from tests.index_fixtures import ALPHA
 from tests.test_browser import ARGS, CHROMIUM, SHOTS, _free_port
-from tests.test_ui_admin import NEW_DOC, QUESTION
+from tests.test_ui_admin import LAST_ROW, NEW_DOC, NEW_ROW, QUESTION, R4_SELECTED, SEED
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,6 +51,7 @@ def served(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("ASSISTANT_DOCUMENTS_DIR", str(docs))
     mp.setenv("ASSISTANT_INDEX_DIR", str(tmp / "index"))
+    mp.setenv("ASSISTANT_VAR_DIR", str(tmp / "var"))  # records drafts (never accepted here: the records are the repository's)
     mp.setenv("ASSISTANT_AUTH", ",".join(f"{u}:{p}" for u, p in USERS.items()))
     mp.setenv("ASSISTANT_ADMINS", "chief")
     mp.setenv("ASSISTANT_PORT", str(_free_port()))
@@ -70,7 +71,11 @@ def served(tmp_path_factory):
     uploads = tmp / "to-upload"
     uploads.mkdir()
     (uploads / "suiso-bus.md").write_text(NEW_DOC, encoding="utf-8")
-    yield SimpleNamespace(url=f"http://127.0.0.1:{settings.port}/", docs=docs, upload=uploads / "suiso-bus.md")
+    deck = (settings.root / "corpus" / "documents" / SEED).read_text(encoding="utf-8")
+    (uploads / SEED).write_text(deck.replace(LAST_ROW, f"{LAST_ROW}\n{NEW_ROW}").replace(R4_SELECTED, "**R4:11事業**"),
+                                encoding="utf-8")
+    yield SimpleNamespace(url=f"http://127.0.0.1:{settings.port}/", docs=docs, upload=uploads / "suiso-bus.md",
+                          deck=uploads / SEED, var=tmp / "var")
     demo.close()
     clear_cache()
     mp.undo()
@@ -163,3 +168,31 @@ def test_a_user_who_is_not_an_admin_has_no_admin_tab(served, browser):
     finally:
         context.close()
 
+
+
+def test_an_admin_drafts_records_from_the_added_deck_and_sees_the_diff(served, browser):
+    context = _context(browser, "desktop")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        _log_in(page, served.url, "chief")
+        page.get_by_role("tab", name="資料の追加").click()
+        page.locator("#admin-file input[type=file]").set_input_files(str(served.deck))
+        page.locator("#admin-file").get_by_text(SEED).first.wait_for()
+        page.locator("#admin-add").click()
+        page.wait_for_function("() => (document.querySelector('#admin-result') || {}).innerText?.includes('完了')")
+        assert page.locator("#admin-accept").is_disabled()  # nothing to accept before a draft
+        page.locator("#admin-draft").click()
+        review = page.locator("#admin-review")
+        review.get_by_text("下書きを作成しました").wait_for()
+        shown = review.inner_text()
+        assert "追加 1件・変更 0件・削除 0件" in shown and "No 46 沖縄県那覇市 (R4)" in shown
+        assert "/tmp" not in shown and ".csv" not in shown
+        assert page.locator("#admin-accept").is_enabled()
+        assert (served.var / "records-review" / SEED.removesuffix(".md") / "draft.json").is_file()
+        _no_overflow(page)
+        page.wait_for_timeout(500)
+        review.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "18-admin-records-draft-desktop.png"), full_page=True)
+    finally:
+        context.close()

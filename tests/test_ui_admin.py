@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from types import SimpleNamespace
 
+import gradio as gr
 import pytest
 from pydantic import SecretStr
 
@@ -311,3 +312,137 @@ def test_the_tab_is_only_built_when_someone_can_be_admin(tmp_path):
                         export_dir=tmp_path / "b")
     tab = next(c for c in admins.config["components"] if c.get("props", {}).get("label") == "資料の追加")
     assert tab["props"]["visible"] is False  # shown by the page load, to admins only
+
+
+# -- records from the added document's tables -----------------------------------------------------
+SEED = "mirai-gijutsu-torikumi-2023-03-15.md"
+LAST_ROW = "| 45 | 鹿児島県伊仙町(※) | AI、IoT、自動運転等 | R4 |"
+NEW_ROW = "| 46 | 沖縄県那覇市 | AI、IoT | R4 |"
+R4_SELECTED = "**R4:10事業**"  # the program's count of R4 projects: one more with the new row
+ADMIN, STAFF = SimpleNamespace(username="chief"), SimpleNamespace(username="staff")
+
+
+def _quiet(*args, **kwargs) -> None:
+    """A progress that shows nothing."""
+
+
+@pytest.fixture()
+def deck(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A tmp root with copies of corpus/documents and corpus/records, indexed with the fake embedder;
+    an admin tab (chief is the admin) next to a 事業一覧 tab over the copied records."""
+    import shutil
+
+    from assistant.answer.pipeline import Assistant
+    from assistant.index import build_index, clear_cache
+    from assistant.records.load import read_records
+    from assistant.ui.records_tab import build_records_tab
+
+    shutil.copytree(REPO_ROOT / "corpus" / "documents", tmp_path / "corpus" / "documents")
+    shutil.copytree(REPO_ROOT / "corpus" / "records", tmp_path / "corpus" / "records")
+    for name in ("DOCUMENTS_DIR", "RECORDS_DIR", "INDEX_DIR", "VAR_DIR", "AUTH", "ADMINS"):
+        monkeypatch.delenv(f"ASSISTANT_{name}", raising=False)
+    monkeypatch.setenv("ASSISTANT_ROOT", str(tmp_path))
+    get_settings.cache_clear()
+    clear_cache()
+    settings = get_settings().model_copy(update={"auth": SecretStr("chief:pw1,staff:pw2"), "admins": "chief"})
+    emb = FakeEmbeddings()
+    build_index(settings, emb, progress=False)
+
+    def fresh(s: Settings) -> Assistant:
+        a = Assistant(s, embedder=emb)
+        a.warm_up()
+        return a
+
+    old = ScriptedAsker()
+    served = SwappableAsker(old)
+    with gr.Blocks():
+        view = build_records_tab(read_records(settings.records_path), tmp_path / "export")
+    h = AdminHandlers(settings, DocumentAdder(settings, served, build_asker=fresh, embedder=lambda: emb), view)
+    text = (REPO_ROOT / "corpus" / "documents" / SEED).read_text(encoding="utf-8")
+    assert LAST_ROW in text and text.count(R4_SELECTED) == 1
+    one_more = text.replace(LAST_ROW, f"{LAST_ROW}\n{NEW_ROW}")
+    upload = _upload(tmp_path, SEED, one_more.replace(R4_SELECTED, "**R4:11事業**"))
+    uncounted = _upload(tmp_path, SEED, one_more)  # the new row without the program's count: inconsistent
+    yield SimpleNamespace(settings=settings, h=h, view=view, served=served, old=old, tmp=tmp_path, upload=upload,
+                          uncounted=uncounted,
+                          records=tmp_path / "corpus" / "records",
+                          draft=tmp_path / "var" / "records-review" / Path(SEED).stem)
+    clear_cache()
+    get_settings.cache_clear()
+
+
+def _add(deck, upload: Path | None = None) -> str:
+    shown, name, *_ = deck.h.on_add_ui(str(upload or deck.upload), True, ADMIN, _quiet)
+    assert shown.startswith("**完了**") and name == SEED, shown
+    return name
+
+
+def test_a_draft_of_the_deck_with_one_more_project_shows_one_added_row(deck):
+    name = _add(deck)
+    shown, button = deck.h.on_draft(name, ADMIN)
+    assert shown.startswith("**下書きを作成しました**") and button.interactive is True, shown
+    assert "#### 支援対象事業一覧\n追加 1件・変更 0件・削除 0件　変更なし 45件" in shown
+    assert "- 追加: No 46 沖縄県那覇市 (R4)" in shown
+    assert "#### 府省庁の事業\n追加 0件・変更 1件（過去の選定数）・削除 0件" in shown
+    assert "#### 年度別の選定数\n追加 0件・変更 1件（選定数）・削除 0件" in shown
+    assert "- 変更: cao-mirai R4: 11 — 選定数「10」→「11」" in shown
+    assert "ご注意" not in shown
+    assert "KPI・イベント・事業の数値は、資料の中で表ではなく文章で書かれているため" in shown
+    assert str(deck.tmp) not in shown and ".csv" not in shown and "corpus/" not in shown
+    assert (deck.draft / "projects.csv").is_file() and (deck.draft / "draft.json").is_file()
+    assert "沖縄県那覇市" not in (deck.records / "projects.csv").read_text(encoding="utf-8")  # not accepted yet
+
+
+def test_accept_writes_the_records_reindexes_and_refreshes_the_records_tab(deck):
+    name = _add(deck)
+    deck.h.on_draft(name, ADMIN)
+    before = deck.served.current
+    shown, button, *values = deck.h.on_accept(name, ADMIN, _quiet)
+    assert shown.startswith("**完了**　下書きを採用しました（") and "支援対象事業一覧 46件" in shown, shown
+    assert button.interactive is False and str(deck.tmp) not in shown
+    assert "沖縄県那覇市" in (deck.records / "projects.csv").read_text(encoding="utf-8")
+    assert any((deck.tmp / "var" / "records-backup").iterdir())  # the replaced files were kept
+    assert not deck.draft.exists()  # accepted once
+    assert deck.served.current is not before  # a fresh answerer over the new index
+    assert len(values) == len(deck.view.outputs)
+    table = values[deck.view.outputs.index(deck.view.table)]
+    assert "沖縄県那覇市" in set(table["自治体"]) and len(table) == 46
+    assert values[deck.view.outputs.index(deck.view.count)] == "**表示件数: 46件** / 全46件"
+    assert ("沖縄県", "沖縄県") in [tuple(c) for c in values[0].choices]  # the prefecture filter has it
+    assert deck.view.handlers.apply("沖縄県", "", "", "")[0]["自治体"].tolist() == ["沖縄県那覇市"]
+    again = deck.h.on_accept(name, ADMIN, _quiet)[0]
+    assert "採用する下書きがありません" in again
+
+
+def test_a_non_admin_can_neither_draft_nor_accept(deck):
+    name = _add(deck)
+    before = (deck.records / "projects.csv").read_bytes()
+    assert deck.h.on_draft(name, STAFF)[0] == f"**ご注意**　{MSG_NOT_ADMIN}"
+    assert deck.h.on_draft(name, None)[0] == f"**ご注意**　{MSG_NOT_ADMIN}"
+    assert not deck.draft.exists()
+    deck.h.on_draft(name, ADMIN)  # an admin's draft is there; staff still cannot accept it
+    shown, *rest = deck.h.on_accept(name, STAFF, _quiet)
+    assert shown == f"**ご注意**　{MSG_NOT_ADMIN}" and all(v is gr.skip() or v == gr.skip() for v in rest)
+    assert (deck.records / "projects.csv").read_bytes() == before and deck.draft.exists()
+
+
+def test_a_document_without_record_tables_is_said_politely(deck):
+    upload = _upload(deck.tmp, "suiso-bus.md", NEW_DOC)
+    shown, name, *_ = deck.h.on_add_ui(str(upload), False, ADMIN, _quiet)
+    assert shown.startswith("**完了**"), shown
+    shown, button = deck.h.on_draft(name, ADMIN)
+    assert "記録にできる表" in shown and "見つかりませんでした" in shown and button.interactive is False
+    assert "記録の変更はありません" in shown
+    assert "先に資料を追加してください" in deck.h.on_draft(None, ADMIN)[0]
+    assert "使えません" in deck.h.on_draft("../../etc/passwd", ADMIN)[0]
+    assert "見つかりません" in deck.h.on_draft("nothing-here.md", ADMIN)[0]
+
+
+def test_a_draft_that_disagrees_with_the_records_cannot_be_accepted(deck):
+    name = _add(deck, deck.uncounted)  # 46 projects, the program still says R4:10
+    shown, button = deck.h.on_draft(name, ADMIN)
+    assert "**ご注意**　下書きに、今の記録と食い違う点が 1件 あります（支援対象事業一覧 3件目（採択年度））" in shown
+    assert button.interactive is False
+    before = (deck.records / "projects.csv").read_bytes()
+    shown, button, *values = deck.h.on_accept(name, ADMIN, _quiet)  # the server checks again
+    assert "採用しませんでした" in shown and (deck.records / "projects.csv").read_bytes() == before

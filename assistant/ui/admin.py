@@ -46,6 +46,16 @@ MSG_BAD_TYPE = "「{name}」の形式には対応していません。.md .txt .
 MSG_EXISTS = ("同じ名前の資料「{name}」がすでにあります。置き換える場合は「同じ名前の資料を置き換える」に"
               "チェックを入れて、もう一度「追加して索引を更新」を押してください。")
 MSG_SAVE_FAILED = "「{name}」を資料フォルダーに保存できませんでした。時間をおいてもう一度お試しください。"
+MSG_NO_ADDED = "先に資料を追加してください。記録の下書きは、追加した資料の表から作ります。"
+MSG_NO_DOCUMENT = "資料「{name}」が資料フォルダーに見つかりません。もう一度追加してからお試しください。"
+MSG_NO_TABLE = ("「{name}」には、事業一覧の記録にできる表（支援対象事業一覧・支援満了自治体一覧・府省庁の事業の比較表）が"
+                "見つかりませんでした。表のない資料は、そのまま質問への回答に使われます。記録の変更はありません。")
+MSG_DRAFT_FAILED = "「{name}」の表から下書きを作れませんでした。時間をおいてもう一度お試しください。"
+MSG_NO_DRAFT = "採用する下書きがありません。先に「表からレコードを下書き」を押してください。"
+MSG_STALE_DRAFT = "下書きを作った後に資料が置き換えられました。もう一度「表からレコードを下書き」を押してください。"
+MSG_DRAFT_INVALID = ("下書きに確認が必要な点があるため、採用しませんでした。今の記録はそのままです。"
+                     "システム担当者に「records validate」での確認を依頼してください。")
+MSG_ACCEPT_FAILED = "下書きを採用できませんでした。今の記録はそのままです。時間をおいてもう一度お試しください。"
 
 
 class AdminRefusal(Exception):
@@ -333,6 +343,7 @@ class Outcome:
     notices: list[Notice] = field(default_factory=list)
     version: str | None = None
     title: str | None = None  # the document's title, as answers will name it
+    written: bool = False  # records were written (accept), even when the index update then failed
 
 
 class DocumentAdder:
@@ -347,6 +358,104 @@ class DocumentAdder:
         self.embedder = embedder or (lambda: None)  # None: build_index loads the configured model
         self.on_swap = on_swap
         self._lock = threading.Lock()
+
+    # -- records from the added document's tables ----------------------------------------------
+    def draft_folder(self, name: str) -> Path:
+        return self.settings.var_path / "records-review" / Path(safe_name(name)).stem
+
+    def _document(self, name: str) -> Path:
+        """The document ``name`` of the documents folder (a plain name, a file inside it)."""
+        folder = self.settings.documents_path.resolve()
+        path = (folder / safe_name(name)).resolve()
+        if path.parent != folder or not path.is_file():
+            raise AdminRefusal(MSG_NO_DOCUMENT.format(name=name))
+        return path
+
+    def draft_records(self, name: str) -> Drafted:
+        """``records extract`` of the document into ``var/records-review/<stem>/`` and ``records
+        review`` against the current records (nothing is written to the records)."""
+        from assistant.records.extract import extract, write_draft
+        from assistant.records.load import read_records
+        from assistant.records.review import compare
+        from assistant.records.validate import validate_records
+
+        if not self._lock.acquire(blocking=False):
+            return Drafted(False, MSG_BUSY)
+        try:
+            path = self._document(name)
+            folder = self.draft_folder(name)
+            draft = extract(path, self.settings.root, read_records(self.settings.records_path))
+            if not draft.rows:
+                shutil.rmtree(folder, ignore_errors=True)  # no stale draft to accept
+                return Drafted(False, MSG_NO_TABLE.format(name=name))
+            write_draft(draft, folder)
+            review = compare(folder, self.settings.records_path, self.settings.root)
+            problems = validate_records(folder, self.settings.root).problems
+            return Drafted(True, "", review, problems, draft.document.title)
+        except AdminRefusal as e:
+            return Drafted(False, str(e))
+        except Exception:
+            log.exception("drafting records from %s failed", name)
+            return Drafted(False, MSG_DRAFT_FAILED.format(name=name))
+        finally:
+            self._lock.release()
+
+    def accept_records(self, name: str, report: Report | None = None) -> Outcome:
+        """``records accept`` of the draft (validated in staging, backed up, written), then the
+        index updated and the answerer swapped, as after an upload."""
+        from assistant.errors import RecordsInvalidError
+        from assistant.records.extract import MANIFEST
+        from assistant.records.review import accept
+
+        if report is None:
+            report = _silent
+        if not self._lock.acquire(blocking=False):
+            return Outcome(False, MSG_BUSY)
+        try:
+            try:
+                path = self._document(name)
+                folder = self.draft_folder(name)
+            except AdminRefusal as e:
+                return Outcome(False, str(e))
+            manifest = folder / MANIFEST
+            if not manifest.is_file():
+                return Outcome(False, MSG_NO_DRAFT)
+            if manifest.stat().st_mtime_ns < path.stat().st_mtime_ns:
+                return Outcome(False, MSG_STALE_DRAFT)
+            report(0.1, desc="下書きを確認しています")
+            try:
+                written, _backup = accept(folder, self.settings.records_path, self.settings.root,
+                                          self.settings.var_path / "records-backup")
+            except RecordsInvalidError:
+                log.warning("the records draft of %s was not accepted (see the messages above)", name)
+                return Outcome(False, MSG_DRAFT_INVALID)
+            except Exception:
+                log.exception("accepting the records draft of %s failed", name)
+                return Outcome(False, MSG_ACCEPT_FAILED)
+            shutil.rmtree(folder, ignore_errors=True)  # accepted: the draft is not accepted twice
+            tables = "・".join(f"{TABLE_JA.get(f, f)} {n}件" for f, n in written)
+            try:
+                build = update_index(self.settings, self.embedder(), report, 1)
+            except Exception as e:
+                log.exception("index update after accepting the records of %s failed", name)
+                return Outcome(False, f"記録は採用しました（{tables}）が、{index_error_ja(e)}"
+                                      "回答に使われるのは、索引の更新後になります。", written=True)
+            if build.mode != "noop":
+                report(0.85, desc="回答の準備をしています")
+                try:
+                    self.asker.swap(self.build_asker(self.settings))
+                except Exception:
+                    log.exception("building the answerer over index %s failed", build.version)
+                    return Outcome(False, f"記録は採用しました（{tables}）が、回答の準備に失敗しました。"
+                                          "回答に使われるのは、アプリの再起動後になります。", version=build.version,
+                                   written=True)
+                if self.on_swap is not None:
+                    self.on_swap()
+            report(1.0, desc="完了")
+            return Outcome(True, f"下書きを採用しました（{tables}）。事業一覧と質問への回答に使われます。",
+                           version=build.version, written=True)
+        finally:
+            self._lock.release()
 
     def add(self, upload: Path, name: str, *, replace: bool = False, report: Report | None = None) -> Outcome:
         if report is None:  # not ``or``: an idle gr.Progress has a length of 0
@@ -397,6 +506,99 @@ class DocumentAdder:
                        check.document.title if check.document else None)
 
 
+# -- 5. the records draft in plain Japanese -------------------------------------------------------
+@dataclass
+class Drafted:
+    """A records draft of an added document: its review against the current records."""
+
+    ok: bool
+    message: str
+    review: Any = None  # assistant.records.review.Review
+    problems: list[Any] = field(default_factory=list)  # what ``records validate`` finds (Problem)
+    title: str | None = None
+
+
+TABLE_JA = {
+    "projects.csv": "支援対象事業一覧", "support_ended.csv": "支援満了自治体一覧", "programs.csv": "府省庁の事業",
+    "program_selections.csv": "年度別の選定数", "kpis.csv": "KPI", "events.csv": "イベント",
+    "program_facts.csv": "事業の数値",
+}
+COLUMN_JA = {
+    "no": "No", "prefecture": "都道府県", "entry": "自治体", "municipalities": "市区町村",
+    "prefecture_is_applicant": "都道府県の申請", "technologies": "活用技術（分類）",
+    "technologies_as_written": "主な活用技術", "selection_year": "採択年度", "selection_fy": "採択年度(西暦)",
+    "mlit_autonomous_support": "(※)", "support_ends_r4": "R4年度末で支援満了", "project_no": "事業のNo",
+    "program_id": "事業ID", "ministry": "府省庁", "bureau": "部局", "program_name": "事業名", "summary": "概要",
+    "budget_r5": "R5年度予算", "budget_r5_oku_yen": "R5年度予算(億円)", "selections_as_written": "過去の選定数",
+    "main_support": "主な支援対象", "contact": "問合せ先", "contact_email": "問合せ先のメール",
+    "fiscal_year_label": "年度", "fiscal_year": "年度(西暦)", "count": "選定数",
+}
+LISTED = 30  # rows listed per kind and table; the rest are counted
+
+
+def _value_ja(value: str) -> str:
+    return {"true": "はい", "false": "いいえ", "": "（空欄）"}.get(value, value)
+
+
+def _listed(kind: str, rows: list[str]) -> list[str]:
+    out = [f"- {kind}: {_md(r)}" for r in rows[:LISTED]]
+    return out + ([f"- ほか {len(rows) - LISTED}件"] if len(rows) > LISTED else [])
+
+
+def _problem_ja(problem: Any) -> str:
+    """Where a validation problem is, in Japanese (its message is English, for the CLI)."""
+    table = TABLE_JA.get(problem.file, "記録")
+    row = f" {problem.row - 1}件目" if problem.row > 1 else ""
+    column = f"（{_md(COLUMN_JA.get(problem.column, problem.column))}）" if problem.column else ""
+    return f"{_md(table)}{row}{column}"
+
+
+def review_markdown(drafted: Drafted) -> str:
+    """The review per table: 追加 n件・変更 n件（列）・削除 n件 and the rows; no file paths, escaped."""
+    if not drafted.ok or drafted.review is None:
+        return f"**ご注意**　{_md(drafted.message)}"
+    m = drafted.review.manifest
+    day = f"（{_md(str(m['date']))}）" if m.get("date") else ""
+    lines = [f"**下書きを作成しました**　「{_md(drafted.title or m.get('title', ''))}」{day}の表から、記録の下書きを"
+             "作りました。今の記録との違いは次のとおりです。よろしければ「下書きを採用」を押してください。"]
+    if drafted.problems:
+        where = "、".join(_problem_ja(p) for p in drafted.problems[:5]) + \
+            (f" ほか{len(drafted.problems) - 5}件" if len(drafted.problems) > 5 else "")
+        lines += ["", f"**ご注意**　下書きに、今の記録と食い違う点が {len(drafted.problems)}件 あります（{where}）。"
+                      "このままでは採用できません。資料の表（選定数など）をご確認いただくか、システム担当者に"
+                      "「records validate」での確認を依頼してください。"]
+    skipped = []
+    for d in drafted.review.tables:
+        name = TABLE_JA.get(d.file, d.file)
+        if not d.drafted:
+            skipped.append(name)
+            continue
+        order = list(COLUMN_JA)
+        columns = sorted({c for ch in d.changed for c, _, _ in ch.columns},
+                         key=lambda c: (order.index(c) if c in order else len(order), c))
+        changed = f"変更 {len(d.changed)}件" + (f"（{'・'.join(_md(COLUMN_JA.get(c, c)) for c in columns)}）"
+                                               if columns else "")
+        same = f"変更なし {d.unchanged}件" + (f"（うち出典の記載だけ新しくなる行 {max(d.recited.values())}件）"
+                                           if d.recited else "")
+        lines += ["", f"#### {_md(name)}", f"追加 {len(d.added)}件・{changed}・削除 {len(d.removed)}件　{same}"]
+        if d.kept:
+            lines.append(f"（ほかの資料による {d.kept}件 はそのまま残ります）")
+        rows = _listed("追加", d.added)
+        for ch in d.changed[:LISTED]:
+            what = "、".join(f"{_md(COLUMN_JA.get(c, c))}「{_md(_value_ja(old))}」→「{_md(_value_ja(new))}」"
+                            for c, old, new in ch.columns)
+            rows.append(f"- 変更: {_md(ch.label)} — {what}")
+        if len(d.changed) > LISTED:
+            rows.append(f"- ほか {len(d.changed) - LISTED}件")
+        rows += _listed("削除", d.removed)
+        if rows:
+            lines += [""] + rows
+    if skipped:
+        lines += ["", f"{'・'.join(_md(s) for s in skipped)}は、資料の中で表ではなく文章で書かれているため、"
+                      "下書きの対象外です。今の記録をそのまま使います。"]
+    return "\n".join(lines)
+
+
 def outcome_markdown(outcome: Outcome) -> str:
     """The result as Markdown; the file name and title (the uploader's text) are escaped."""
     lines = [("**完了**　" if outcome.ok else "**ご注意**　") + _md(outcome.message)]
@@ -413,9 +615,10 @@ def _md(text: str) -> str:
 
 # -- the tab --------------------------------------------------------------------------------------
 class AdminHandlers:
-    def __init__(self, settings: Settings, adder: DocumentAdder) -> None:
+    def __init__(self, settings: Settings, adder: DocumentAdder, records_view: Any = None) -> None:
         self.settings = settings
         self.adder = adder
+        self.records_view = records_view  # the 事業一覧 tab (assistant.ui.records_tab.RecordsView), refreshed on accept
 
     def allowed(self, request: gr.Request | None) -> bool:
         return is_admin(self.settings, getattr(request, "username", None) if request is not None else None)
@@ -434,6 +637,51 @@ class AdminHandlers:
         outcome = self.adder.add(path, path.name, replace=bool(replace), report=progress)
         return outcome_markdown(outcome)
 
+    def on_add_ui(self, file: str | None, replace: bool, request: gr.Request,
+                  progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """:meth:`on_add`, and once a document was added: its name kept (per session) and the
+        records box shown, with its draft cleared."""
+        shown = self.on_add(file, replace, request, progress)
+        if not shown.startswith("**完了**") or not file:
+            return shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return shown, Path(file).name, gr.Column(visible=True), "", gr.Button(interactive=False)
+
+    def on_draft(self, name: str | None, request: gr.Request) -> tuple[Any, ...]:
+        """(review Markdown, the accept button) for the added document ``name``."""
+        if not self.allowed(request):
+            log.warning("a non-admin user tried to draft records")
+            return f"**ご注意**　{MSG_NOT_ADMIN}", gr.Button(interactive=False)
+        if not name:
+            return f"**ご注意**　{MSG_NO_ADDED}", gr.Button(interactive=False)
+        drafted = self.adder.draft_records(name)
+        return review_markdown(drafted), gr.Button(interactive=drafted.ok and not drafted.problems)
+
+    def on_accept(self, name: str | None, request: gr.Request,
+                  progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """(result Markdown, the accept button, *the 事業一覧 tab's new values)."""
+        keep = [gr.skip()] * len(self.records_view.outputs if self.records_view is not None else [])
+        if not self.allowed(request):
+            log.warning("a non-admin user tried to accept a records draft")
+            return f"**ご注意**　{MSG_NOT_ADMIN}", gr.skip(), *keep
+        if not name:
+            return f"**ご注意**　{MSG_NO_ADDED}", gr.skip(), *keep
+        outcome = self.adder.accept_records(name, report=progress)
+        shown = outcome_markdown(outcome)
+        if outcome.written:
+            return shown, gr.Button(interactive=False), *self.refreshed_records(keep)
+        return shown, gr.skip(), *keep
+
+    def refreshed_records(self, keep: list[Any]) -> tuple[Any, ...]:
+        if self.records_view is None:
+            return tuple(keep)
+        from assistant.records.load import read_records
+
+        try:
+            return tuple(self.records_view.refresh(read_records(self.settings.records_path)))
+        except Exception:
+            log.exception("the 事業一覧 tab could not be refreshed")
+            return tuple(keep)
+
 
 def build_admin_tab(h: AdminHandlers) -> None:
     """Lay out the tab's contents inside the current ``gr.Tab`` and wire its event."""
@@ -443,5 +691,18 @@ def build_admin_tab(h: AdminHandlers) -> None:
     replace = gr.Checkbox(value=False, label="同じ名前の資料を置き換える", elem_id="admin-replace")
     add = gr.Button("追加して索引を更新", variant="primary", elem_id="admin-add")
     result = gr.Markdown("", elem_id="admin-result", min_height=80)
-    add.click(h.on_add, [file, replace], [result], api_visibility="private", concurrency_limit=1,
-              concurrency_id="admin-add")
+    added = gr.State(None)  # the document this session added last
+    with gr.Column(visible=False, elem_id="admin-records") as box:
+        gr.Markdown("#### 表から記録を作る\n追加した資料の表（支援対象事業一覧など）から事業一覧の記録の下書きを作り、"
+                    "今の記録との違いを表示します。採用するまで、記録は変わりません。")
+        with gr.Row():
+            draft = gr.Button("表からレコードを下書き", elem_id="admin-draft")
+            accept = gr.Button("下書きを採用", variant="primary", interactive=False, elem_id="admin-accept")
+        review = gr.Markdown("", elem_id="admin-review", min_height=40)
+    add.click(h.on_add_ui, [file, replace], [result, added, box, review, accept], api_visibility="private",
+              concurrency_limit=1, concurrency_id="admin-add")
+    draft.click(h.on_draft, [added], [review, accept], api_visibility="private", concurrency_limit=1,
+                concurrency_id="admin-add")
+    outputs = h.records_view.outputs if h.records_view is not None else []
+    accept.click(h.on_accept, [added], [review, accept, *outputs], api_visibility="private",
+                 concurrency_limit=1, concurrency_id="admin-add")

@@ -215,7 +215,9 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
             with gr.Tab("質問する", id="chat"):
                 build_chat_tab(chat)
             with gr.Tab("事業一覧", id="records"):
-                build_records_tab(records, export_dir / "records", load_error)
+                records_view = build_records_tab(records, export_dir / "records", load_error)
+            if admin is not None:  # a records draft accepted there refreshes 事業一覧
+                admin.records_view = records_view
             if admin is not None:  # shown to admins only (and every handler checks again)
                 with gr.Tab("資料の追加", id="admin", visible=False, elem_id="admin-tab") as admin_tab:
                     build_admin_tab(admin)

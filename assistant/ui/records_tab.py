@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +115,46 @@ class RecordsHandlers:
         return frame, count_text(len(shown), len(projects)), path
 
 
-def build_records_tab(records: Any, export_dir: Path, load_error: str | None = None) -> None:
-    """Lay out the 事業一覧 tab inside the current Blocks context."""
+@dataclass
+class RecordsView:
+    """The tab's components that show records, and their values for new records (after a draft
+    was accepted in 「資料の追加」): wire :attr:`outputs` as the outputs of an event returning
+    :meth:`refresh`."""
+
+    handlers: RecordsHandlers
+    filters: list[Any]  # prefecture, year, technology, mark dropdowns
+    count: Any
+    download: Any
+    table: Any
+    chart: Any = None  # only when the records had selections when the tab was built
+    kpis: Any = None
+    outputs: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.outputs = [*self.filters, self.count, self.download, self.table,
+                        *(c for c in (self.chart, self.kpis) if c is not None)]
+
+    def refresh(self, records: Any) -> list[Any]:
+        """New values for :attr:`outputs`: the filters reset to すべて (with the new choices), every
+        project shown; the handlers filter the new records from now on."""
+        self.handlers.records = records
+        choices = filter_choices(records.projects)
+        out: list[Any] = [gr.Dropdown(choices=choices[k], value=ALL)
+                          for k in ("prefecture", "fiscal_year", "technology", "mark")]
+        frame, count, path = self.handlers.apply(ALL, ALL, ALL, ALL)
+        out += [count, path, frame]
+        if self.chart is not None:
+            out.append(selections_frame(getattr(records, "programs", []), getattr(records, "selections", [])))
+        if self.kpis is not None:
+            out.append(kpi_frame(getattr(records, "kpis", [])))
+        return out
+
+
+def build_records_tab(records: Any, export_dir: Path, load_error: str | None = None) -> RecordsView | None:
+    """Lay out the 事業一覧 tab inside the current Blocks context (None: no records to show)."""
     if records is None or not getattr(records, "projects", None):
         gr.Markdown(f"⚠️ 事業データを読み込めませんでした。{load_error or ''}".strip(), elem_id="records-error")
-        return
+        return None
     h = RecordsHandlers(records, export_dir)
     choices = filter_choices(records.projects)
     gr.Markdown("### 支援中の事業（R4年度）")
@@ -137,13 +173,15 @@ def build_records_tab(records: Any, export_dir: Path, load_error: str | None = N
     for dd in (pref, year, tech, mark):
         dd.change(h.apply, [pref, year, tech, mark], [table, shown, download], api_visibility="private")
 
+    chart = kpi_table = None
     sel = selections_frame(getattr(records, "programs", []), getattr(records, "selections", []))
     if not sel.empty:
         gr.Markdown("### 年度別の選定数（府省庁の事業別）")
-        gr.BarPlot(sel, x="年度", y="選定数", color="事業", sort="x", label="年度別の選定数",
+        chart = gr.BarPlot(sel, x="年度", y="選定数", color="事業", sort="x", label="年度別の選定数",
                    x_title="年度", y_title="選定数", color_title="事業", elem_id="selections-chart")
     kpis = kpi_frame(getattr(records, "kpis", []))
     if not kpis.empty:
         gr.Markdown("### KPI（目標）")
-        gr.Dataframe(kpis, interactive=False, wrap=True, max_height=420, elem_id="kpi-table",
-                     column_widths=["24%", "40%", "20%", "16%"])
+        kpi_table = gr.Dataframe(kpis, interactive=False, wrap=True, max_height=420, elem_id="kpi-table",
+                                 column_widths=["24%", "40%", "20%", "16%"])
+    return RecordsView(h, [pref, year, tech, mark], shown, download, table, chart, kpi_table)
