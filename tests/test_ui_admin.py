@@ -385,7 +385,7 @@ def test_a_draft_of_the_deck_with_one_more_project_shows_one_added_row(deck):
     assert "- 追加: No 46 沖縄県那覇市 (R4)" in shown
     assert "#### 府省庁の事業\n追加 0件・変更 1件（過去の選定数）・削除 0件" in shown
     assert "#### 年度別の選定数\n追加 0件・変更 1件（選定数）・削除 0件" in shown
-    assert "- 変更: cao-mirai R4: 11 — 選定数「10」→「11」" in shown
+    assert "- 変更: 未来技術社会実装事業 R4: 11 — 選定数「10」→「11」" in shown
     assert "ご注意" not in shown
     assert "KPI・イベント・事業の数値は、資料の中で表ではなく文章で書かれているため" in shown
     assert str(deck.tmp) not in shown and ".csv" not in shown and "corpus/" not in shown

@@ -57,8 +57,8 @@ KEYS: dict[str, tuple[Key, ...]] = {
 LABELS: dict[str, Callable[[Any], str]] = {
     "projects": lambda r: f"No {r.no} {r.entry} ({r.selection_year})",
     "support_ended": lambda r: f"No {r.no} {r.entry}",
-    "programs": lambda r: f"{r.program_id} {r.program_name}",
-    "selections": lambda r: f"{r.program_id} {r.fiscal_year_label}: {r.count}",
+    "programs": lambda r: r.program_name,
+    "selections": lambda r: f"{r.program_id} {r.fiscal_year_label}: {r.count}",  # program_id → name in diff_table
     "kpis": lambda r: f"{r.kpi_id} {r.name} {r.target_as_written}",
     "events": lambda r: f"{r.event_id} {r.date}",
     "facts": lambda r: f"{r.fact_id} {csv_cell(r.value)}{r.unit}",
@@ -149,9 +149,15 @@ def _key_for(attr: str, *sides: Sequence[BaseModel]) -> Key:
     return KEYS[attr][-1]
 
 
-def diff_table(attr: str, draft: Sequence[BaseModel], current: Sequence[BaseModel], d: TableDiff) -> None:
+def diff_table(attr: str, draft: Sequence[BaseModel], current: Sequence[BaseModel], d: TableDiff,
+               program_names: dict[str, str] | None = None) -> None:
+    """Added, changed and removed rows of one table; rows are named as a reader knows them
+    (a program by its name, not its id)."""
     key = _key_for(attr, draft, current)
     label = LABELS[attr]
+    if attr == "selections" and program_names:
+        def label(r):  # noqa: E306 - a selection named by its program
+            return f"{program_names.get(r.program_id, r.program_id)} {r.fiscal_year_label}: {r.count}"
     old = {key(r): r for r in current}
     new = {key(r): r for r in draft}
     columns = [c for c in TABLES[attr][1].model_fields if c not in CITATION]
@@ -192,7 +198,8 @@ def compare(draft_dir: Path, records_dir: Path, root: Path) -> Review:
             rows = getattr(draft, attr)
             d.draft_rows, d.compared = len(rows), len(same)
             d.editions = Counter(eds.label(r.source) for r in same)
-            diff_table(attr, rows, same, d)
+            diff_table(attr, rows, same, d,
+                       {p.program_id: p.program_name for p in [*current.programs, *draft.programs]})
         else:
             d.kept += len(same)
         out.append(d)
