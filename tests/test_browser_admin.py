@@ -17,7 +17,7 @@ import pytest
 from assistant.config import get_settings
 from tests.fakes import FakeEmbeddings
 from tests.index_fixtures import ALPHA
-from tests.test_browser import ARGS, CHROMIUM, SHOTS, _free_port
+from tests.test_browser import CHROMIUM, SHOTS, _free_port, chromium_browser
 from tests.test_ui_admin import LAST_ROW, NEW_DOC, NEW_ROW, QUESTION, R4_SELECTED, SEED
 
 pytestmark = [
@@ -84,12 +84,8 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(served):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 def _context(browser, device: str):
@@ -118,7 +114,7 @@ def test_an_admin_adds_a_document_and_the_chat_answers_from_it(served, browser, 
     upload.write_text(NEW_DOC.replace("架空市", f"架空{'東' if device == 'phone' else '西'}市"), encoding="utf-8")
     context = _context(browser, device)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # an index build on a loaded 2-core machine
     try:
         _log_in(page, served.url, "chief")
         tab = page.get_by_role("tab", name="資料の追加")
@@ -157,7 +153,7 @@ def test_an_admin_adds_a_document_and_the_chat_answers_from_it(served, browser, 
 def test_a_user_who_is_not_an_admin_has_no_admin_tab(served, browser):
     context = _context(browser, "desktop")
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)
     try:
         _log_in(page, served.url, "staff")
         page.get_by_role("tab", name="事業一覧").wait_for()

@@ -20,7 +20,7 @@ from assistant.ingest.loaders import load_document
 from assistant.source_files import SourceTexts
 from assistant.types import Citation
 from assistant.ui.viewer import SourceViewer
-from tests.test_browser import ARGS, CHROMIUM, SHOTS, _free_port
+from tests.test_browser import CHROMIUM, SHOTS, _free_port, chromium_browser
 from tests.test_ui_viewer import PDF_HTML, print_pdf
 from tests.ui_fakes import DEFAULT_CITATION, ScriptedAsker
 
@@ -69,12 +69,8 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(served):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 def _press(locator, is_phone: bool) -> None:
