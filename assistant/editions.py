@@ -55,16 +55,20 @@ class Edition:
 
 
 def front_matter(text: str) -> dict[str, str]:
-    """The ``key: value`` lines of a Markdown front matter (flat; enough for title/date/series)."""
+    """A Markdown front matter's top-level values as text (title, date, series …; {} when the
+    text has none or it is not a YAML mapping)."""
+    import yaml
+
     m = _FRONT.match(text)
     if not m:
         return {}
-    out: dict[str, str] = {}
-    for line in m.group(1).splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() and not key.startswith((" ", "\t", "#")):
-            out[key.strip()] = value.strip().strip('"\'')
-    return out
+    try:
+        data = yaml.safe_load(m.group(1))
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if v is not None and not isinstance(v, dict | list)}
 
 
 def series_of(title: str) -> str:

@@ -14,7 +14,7 @@ from assistant.normalize import nfkc
 from assistant.records.cells import CellRow, SourceCells, parse_tables
 from assistant.records.engine import RecordsEngine
 from assistant.records.load import load_records
-from assistant.records.result import RecordResult, combined, count_of, written_figure
+from assistant.records.result import RecordResult, combined, count_of, quantity_of
 from assistant.records.schema import ProgramFact, Project, SupportEnded
 from assistant.sources import SourceStore
 
@@ -71,7 +71,7 @@ def test_each_computation_recomputes_from_its_inputs(engine, store, question):
 
 
 def test_combined_and_count_of():
-    assert combined("sum", [written_figure("4.0億円"), written_figure("2.8億円")]).value == written_figure("6.8億円")
+    assert combined("sum", [quantity_of("4.0億円"), quantity_of("2.8億円")]).value == quantity_of("6.8億円")
     assert combined("difference", [14, 11]).value == 3
     assert combined("add_years", [2019, 5]).value == 2023  # R1 selection, at most 5 years: until R5
     assert combined("year_span", [2022, 2026]).value == 5

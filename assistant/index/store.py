@@ -236,12 +236,17 @@ def read_vectors(vdir: Path, n: int) -> np.ndarray:
 
 
 def _read_vectors_v1(vdir: Path, n: int) -> np.ndarray:
+    return _read_matrix(vdir, VECTORS, n)
+
+
+def _read_matrix(vdir: Path, name: str, n: int) -> np.ndarray:
+    """An ``n``-row 2-D array of the version (IndexCorrupted with a rebuild hint if damaged)."""
     try:
-        v = np.load(vdir / VECTORS, allow_pickle=False)
+        v = np.load(vdir / name, allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise rebuild_hint(vdir, f"bad {VECTORS}: {e}") from e
+        raise rebuild_hint(vdir, f"bad {name}: {e}") from e
     if v.ndim != 2 or v.shape[0] != n:
-        raise rebuild_hint(vdir, f"{VECTORS} has shape {v.shape}, expected {n} rows")
+        raise rebuild_hint(vdir, f"{name} has shape {v.shape}, expected {n} rows")
     return v
 
 
@@ -366,14 +371,7 @@ def read_part(vdir: Path, names: tuple[str, str, str], n: int, *, tokens: bool =
             raise rebuild_hint(vdir, f"bad {tokens_name}: {e}") from e
         if len(tk) != n or (len(tk.ids) and (int(tk.ids.max()) >= len(tk.vocab) or int(tk.ptr[-1]) != len(tk.ids))):
             raise rebuild_hint(vdir, f"{tokens_name} does not match {chunks_name}")
-    vec = np.zeros((n, 0), dtype=np.float32)
-    if vectors:
-        try:
-            vec = np.load(vdir / vectors_name, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise rebuild_hint(vdir, f"bad {vectors_name}: {e}") from e
-        if vec.ndim != 2 or vec.shape[0] != n:
-            raise rebuild_hint(vdir, f"{vectors_name} has shape {vec.shape}, expected {n} rows")
+    vec = _read_matrix(vdir, vectors_name, n) if vectors else np.zeros((n, 0), dtype=np.float32)
     return Part(chunks, tk, vec)
 
 

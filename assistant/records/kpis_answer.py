@@ -28,7 +28,7 @@ from assistant.records.result import (
     RecordResult,
     combined,
     count_of,
-    written_figure,
+    quantity_of,
     year_ok,
 )
 from assistant.records.schema import Kpi
@@ -485,7 +485,7 @@ class KpiAnswers:
 
 def _figure(value: float | None, unit: str) -> Decimal:
     """A KPI figure as the answer writes it (5 with unit 万人 -> 50000)."""
-    return written_figure(f"{fmt_number(value or 0).replace(',', '')}{unit}")
+    return quantity_of(f"{fmt_number(value or 0).replace(',', '')}{unit}")
 
 
 def _years_label(refs: list[YearRef]) -> str:

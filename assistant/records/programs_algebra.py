@@ -10,7 +10,7 @@ import re
 
 from assistant.records.load import RecordSet
 from assistant.records.query import RecordQuery
-from assistant.records.result import RecordResult, combined, count_of, written_figure, year_label, year_ok
+from assistant.records.result import RecordResult, combined, count_of, quantity_of, year_label, year_ok
 from assistant.records.schema import Program, ProgramSelection
 
 
@@ -220,5 +220,5 @@ class ProgramAlgebra:
                 + "、".join(f"{p.program_name}（{p.ministry}）: {p.budget_r5}" for p in priced) + "。")
         if missing:
             text += "金額が示されていない事業: " + "、".join(f"{p.program_name}（{p.budget_r5}）" for p in missing) + "。"
-        total_of = combined("sum", [written_figure(p.budget_r5) for p in priced], priced, f"{parts} の合計")
+        total_of = combined("sum", [quantity_of(p.budget_r5) for p in priced], priced, f"{parts} の合計")
         return RecordResult("answer", text, rows=priced + missing, computed=[total_of])

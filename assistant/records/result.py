@@ -63,7 +63,7 @@ def combined(operation: Operation, figures: Sequence[Decimal | int | float | str
     return RecordComputation(operation, value, tuple(str(f) for f in figures), tuple(rows), working)
 
 
-def written_figure(text: str) -> Decimal:
+def quantity_of(text: str) -> Decimal:
     """The quantity a written figure stands for, as answers compare figures (``4.0億円`` ->
     400000000, ``3万人`` -> 30000, ``95%`` -> 95): the inputs of sums and differences of amounts."""
     for v in find_values(text, names=False):

@@ -440,22 +440,28 @@ class DocumentAdder:
                 log.exception("index update after accepting the records of %s failed", name)
                 return Outcome(False, f"記録は採用しました（{tables}）が、{index_error_ja(e)}"
                                       "回答に使われるのは、索引の更新後になります。", written=True)
-            if build.mode != "noop":
-                report(0.85, desc="回答の準備をしています")
-                try:
-                    self.asker.swap(self.build_asker(self.settings))
-                except Exception:
-                    log.exception("building the answerer over index %s failed", build.version)
-                    return Outcome(False, f"記録は採用しました（{tables}）が、回答の準備に失敗しました。"
-                                          "回答に使われるのは、アプリの再起動後になります。", version=build.version,
-                                   written=True)
-                if self.on_swap is not None:
-                    self.on_swap()
+            if build.mode != "noop" and not self._swap_answerer(build.version, report):
+                return Outcome(False, f"記録は採用しました（{tables}）が、回答の準備に失敗しました。"
+                                      "回答に使われるのは、アプリの再起動後になります。", version=build.version,
+                               written=True)
             report(1.0, desc="完了")
             return Outcome(True, f"下書きを採用しました（{tables}）。事業一覧と質問への回答に使われます。",
                            version=build.version, written=True)
         finally:
             self._lock.release()
+
+    def _swap_answerer(self, version: str | None, report: Report) -> bool:
+        """Build an answerer over the new index and swap it in (False when building it failed;
+        the old one keeps answering)."""
+        report(0.85, desc="回答の準備をしています")
+        try:
+            self.asker.swap(self.build_asker(self.settings))
+        except Exception:
+            log.exception("building the answerer over index %s failed", version)
+            return False
+        if self.on_swap is not None:
+            self.on_swap()
+        return True
 
     def add(self, upload: Path, name: str, *, replace: bool = False, report: Report | None = None) -> Outcome:
         if report is None:  # not ``or``: an idle gr.Progress has a length of 0
@@ -491,15 +497,9 @@ class DocumentAdder:
             report(1.0, desc="完了")
             return Outcome(True, f"「{staged.name}」は今の資料と同じ内容でした。索引はそのままです。",
                            check.notices, build.version)
-        report(0.85, desc="回答の準備をしています")
-        try:
-            self.asker.swap(self.build_asker(self.settings))
-        except Exception:
-            log.exception("building the answerer over index %s failed", build.version)
+        if not self._swap_answerer(build.version, report):
             return Outcome(False, f"索引は更新しましたが、回答の準備に失敗しました。「{staged.name}」が回答に"
                                   "使われるのは、アプリの再起動後になります。", check.notices, build.version)
-        if self.on_swap is not None:
-            self.on_swap()
         report(1.0, desc="完了")
         verb = "置き換えました" if staged.replaces else "追加しました"
         return Outcome(True, f"「{staged.name}」を{verb}。質問への回答に使われます。", check.notices, build.version,
