@@ -116,6 +116,17 @@ def morphemes(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def parts_of_speech(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(surface, Sudachi part of speech) of each morpheme of ``text`` as it is (no normalization:
+    the surfaces join back to ``text`` without its line breaks)."""
+    tok = get_tokenizer()
+    out: list[tuple[str, tuple[str, ...]]] = []
+    with tok._lock:
+        for piece in tok._pieces(text):
+            out.extend((m.surface(), tuple(m.part_of_speech())) for m in tok._tok.tokenize(piece))
+    return out
+
+
 def reading(text: str) -> str:
     """Katakana reading of ``text`` (Sudachi), e.g. 盛岡 -> モリオカ."""
     tok = get_tokenizer()

@@ -37,9 +37,10 @@ def seed_draft(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_seed_tables_are_drafted_with_exact_quotes(seed_draft: Path) -> None:
     rs = read_records(seed_draft)
     assert (len(rs.projects), len(rs.programs), len(rs.selections), len(rs.support_ended)) == (45, 5, 23, 9)
-    assert rs.kpis == [] and rs.events == [] and rs.facts == []  # stated in sentences: not drafted
+    assert rs.events == [] and rs.facts == []  # described in prose: not drafted
+    assert len(rs.kpis) == 24  # KPI targets: from list items and sentences
     text = load_document(REPO_ROOT / SEED, REPO_ROOT).text
-    for row in [*rs.projects, *rs.programs, *rs.selections, *rs.support_ended]:
+    for row in [*rs.projects, *rs.programs, *rs.selections, *rs.support_ended, *rs.kpis]:
         assert row.source == SEED and row.quote in text  # exact, not only after NFKC
     first = rs.projects[0]
     assert first.locator.startswith("事業イメージ > 表「No / 自治体 / 主な活用技術 / 採択年度」")
@@ -59,7 +60,10 @@ def test_seed_draft_validates_and_matches_the_current_records(seed_draft: Path) 
         assert (d.added, d.changed, d.removed) == ([], [], []), render(review)
         assert d.unchanged == d.draft_rows == d.compared
     assert _diff(review, "projects.csv").unchanged == 45
-    assert not _diff(review, "kpis.csv").drafted
+    kpis = _diff(review, "kpis.csv")  # the hand-made KPI records, reproduced from the statements
+    assert kpis.drafted and kpis.added == [] and kpis.unchanged == 21
+    assert len(kpis.changed) == 3 and len(kpis.removed) == 1, render(review)  # shown for review, not hidden
+    assert not _diff(review, "events.csv").drafted
 
 
 def test_tables_are_recognised_by_their_headers_not_their_titles(tmp_path: Path) -> None:
@@ -80,7 +84,7 @@ def test_tables_are_recognised_by_their_headers_not_their_titles(tmp_path: Path)
 @pytest.fixture()
 def later_edition(tmp_path: Path) -> Path:
     """A repository copy with the seed, its records and a later edition: a new date, project No 3
-    removed, No 46 added, No 2's technologies changed."""
+    removed, No 46 added, No 2's technologies changed, one KPI target raised."""
     (tmp_path / "corpus" / "documents").mkdir(parents=True)
     shutil.copy2(REPO_ROOT / SEED, tmp_path / SEED)
     shutil.copytree(RECORDS, tmp_path / "corpus" / "records")
@@ -88,6 +92,7 @@ def later_edition(tmp_path: Path) -> Path:
     for old, new in [("date: 2023-03-15", "date: 2024-03-15"), ("令和5年3月15日", "令和6年3月15日"),
                      ("| 3 | 岩手県盛岡市 | AI、IoT、5G、クラウドコンピューティング等 | R4 |\n", ""),
                      ("| 2 | 北海道旭川市 | AI、IoT、ロボット、ドローン等 | R3 |", "| 2 | 北海道旭川市 | AI、IoT、ロボット等 | R3 |"),
+                     ("**95%**（2023年度）", "**96%**（2023年度）"),
                      ("| 45 | 鹿児島県伊仙町(※) | AI、IoT、自動運転等 | R4 |",
                       "| 45 | 鹿児島県伊仙町(※) | AI、IoT、自動運転等 | R4 |\n| 46 | 沖縄県那覇市 | AI、IoT | R4 |")]:
         assert old in text
@@ -111,6 +116,8 @@ def test_later_edition_review_shows_exactly_the_edits(later_edition: Path) -> No
     assert "(2024-03-15)" in review.edition
     for name in ("programs.csv", "program_selections.csv", "support_ended.csv"):
         assert (_diff(review, name).added, _diff(review, name).changed, _diff(review, name).removed) == ([], [], [])
+    changed = [(c.label, c.columns) for c in _diff(review, "kpis.csv").changed]
+    assert ("5Gの人口カバー率 96%（2023年度）", [("target_as_written", "95%", "96%"), ("value", "95", "96")]) in changed
     shown = render(review)
     assert "+ No 46 沖縄県那覇市 (R4)" in shown and "- No 3 岩手県盛岡市 (R4)" in shown
     assert "technologies_as_written: 'AI、IoT、ロボット、ドローン等' → 'AI、IoT、ロボット等'" in shown
@@ -119,7 +126,7 @@ def test_later_edition_review_shows_exactly_the_edits(later_edition: Path) -> No
 def test_accept_writes_the_tables_with_a_backup(later_edition: Path) -> None:
     root, out, records = later_edition, later_edition / "draft", later_edition / "corpus/records"
     write_draft(extract(root / LATER, root, read_records(records)), out)
-    kpis_before = (records / "kpis.csv").read_bytes()
+    events_before = (records / "events.csv").read_bytes()
     old_projects = (records / "projects.csv").read_bytes()
     written, backup = accept(out, records, root, root / "var/records-backup")
     assert dict(written)["projects.csv"] == 45
@@ -128,7 +135,8 @@ def test_accept_writes_the_tables_with_a_backup(later_edition: Path) -> None:
     entries = {p.entry for p in rs.projects}
     assert "沖縄県那覇市" in entries and "岩手県盛岡市" not in entries
     assert {p.source for p in rs.projects} == {LATER}
-    assert (records / "kpis.csv").read_bytes() == kpis_before  # not drafted: left alone
+    assert (records / "events.csv").read_bytes() == events_before  # not drafted: left alone
+    assert next(k.value for k in rs.kpis if k.kpi_id == "5g-coverage-2023") == 96
     assert validate_records(records, root).problems == []
 
 
@@ -153,7 +161,8 @@ def test_cli_extract_review_accept(later_edition: Path, monkeypatch: pytest.Monk
         result = runner.invoke(app, ["records", "extract", str(later_edition / LATER)])
         assert result.exit_code == 0, result.output
         draft = later_edition / "var/records-review/mirai-gijutsu-torikumi-2024-03-15"
-        assert "projects.csv: 45 rows" in result.output and "kpis.csv: not drafted" in result.output
+        assert "projects.csv: 45 rows" in result.output and "kpis.csv: 24 rows" in result.output \
+            and "events.csv: not drafted" in result.output
         assert runner.invoke(app, ["records", "validate", str(draft)]).exit_code == 0
         result = runner.invoke(app, ["records", "review", str(draft)])
         assert result.exit_code == 0 and "added 1, changed 1, removed 1, unchanged 43" in result.output

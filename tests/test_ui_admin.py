@@ -387,7 +387,8 @@ def test_a_draft_of_the_deck_with_one_more_project_shows_one_added_row(deck):
     assert "#### 年度別の選定数\n追加 0件・変更 1件（選定数）・削除 0件" in shown
     assert "- 変更: 未来技術社会実装事業 R4: 11 — 選定数「10」→「11」" in shown
     assert "ご注意" not in shown
-    assert "KPI・イベント・事業の数値は、資料の中で表ではなく文章で書かれているため" in shown
+    assert "イベント・事業の数値は、資料の中で表ではなく文章で書かれているため" in shown
+    assert "#### KPI" in shown and "KPI・" not in shown  # KPI targets are drafted from the statements
     assert str(deck.tmp) not in shown and ".csv" not in shown and "corpus/" not in shown
     assert (deck.draft / "projects.csv").is_file() and (deck.draft / "draft.json").is_file()
     assert "沖縄県那覇市" not in (deck.records / "projects.csv").read_text(encoding="utf-8")  # not accepted yet

@@ -9,9 +9,10 @@ path, the table's header and caption) and a ``quote`` that is an exact substring
 text (a whole table line, or one cell of a transposed table).
 
 What the tables hold is drafted: ``projects``, ``support_ended``, ``programs`` and
-``program_selections`` (from the programs' 選定数 cells). KPIs, events and program facts are stated
-in sentences; they are not drafted (their files in the draft have a header and no rows, and
-``draft.json`` says so), and ``records accept`` leaves them as they are.
+``program_selections`` (from the programs' 選定数 cells). KPI targets are stated in list items and
+sentences: they are drafted from those statements (:mod:`assistant.records.extract_kpis`). Events
+and program facts are described in prose; they are not drafted (their files in the draft have a
+header and no rows, and ``draft.json`` says so), and ``records accept`` leaves them as they are.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from assistant.errors import RecordsInvalidError, UsageError
 from assistant.ingest.loaders import LoadError, load_document
 from assistant.normalize import match_key, nfkc, parse_fiscal_year
 from assistant.records.cells import Table, parse_tables
+from assistant.records.doc_lines import walk
+from assistant.records.extract_kpis import draft_kpis
 from assistant.records.load import TABLES, RecordSet, read_records
 from assistant.records.schema import Program, ProgramSelection, Project, SupportEnded
 from assistant.types import Document
@@ -39,13 +42,11 @@ HEADERS_FILE = DATA / "record_headers.tsv"
 MANIFEST = "draft.json"
 #: Tables stated in sentences, not tables: not drafted (why, for the manifest and the report).
 NOT_DRAFTED = {
-    "kpis": "KPI targets are stated in sentences and bullets, not tables",
     "events": "events are described in label:value paragraphs and sentences (the city), not tables",
     "facts": "program facts (最長5年, 合計53事業 …) are figures in sentences",
 }
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _SELECTION = re.compile(r"(?<![0-9a-z])([hrs])([0-9]{1,2}):([0-9]+)")
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 
 
 # ---------------------------------------------------------------- header rules
@@ -115,49 +116,29 @@ class Located:
         return " > ".join(parts)
 
 
-def _page_at(meta: dict[str, Any], offset: int) -> int | None:
-    pages = meta.get("pages") or []
-    found = None
-    for start, number in pages:
-        if start <= offset:
-            found = number
-    return found
-
-
 def locate_tables(doc: Document) -> list[Located]:
     """Every pipe table of the loader's text, with its heading path, caption and page."""
-    text = doc.text
-    lines = text.splitlines()
-    starts, pos = [], 0
-    for line in lines:
-        starts.append(pos)
-        pos += len(line) + 1
     out: list[Located] = []
-    tables = iter(parse_tables(text))
-    stack: list[tuple[int, str]] = []
+    tables = iter(parse_tables(doc.text))
     previous: list[str] = []
     in_table = False
-    for i, raw in enumerate(lines):
-        line = raw.strip()
-        m = _HEADING.match(line)
-        if m:
-            level = len(m.group(1))
-            stack = [h for h in stack if h[0] < level] + [(level, re.sub(r"\*\*", "", m.group(2)).strip())]
+    for line in walk(doc):
+        text = line.stripped
+        if line.is_heading:
             previous = []
-        if line.startswith("|"):
+        if text.startswith("|"):
             if not in_table:
                 table = next(tables, None)
                 if table is not None:
                     caption = previous[-1] if previous and len(previous[-1]) <= 40 else ""
-                    headings = [h for level, h in stack if not (level == 1 and _key(h) == _key(doc.title))]
-                    out.append(Located(table, headings, caption, _page_at(doc.meta, starts[i])))
+                    out.append(Located(table, list(line.headings), caption, line.page))
             in_table = True
             continue
         if in_table:
             previous = []
         in_table = False
-        if line and not m:
-            previous.append(line)
+        if text and not line.is_heading:
+            previous.append(text)
     return out
 
 
@@ -350,6 +331,10 @@ def extract(path: Path, root: Path, current: RecordSet, rules: list[TableRule] |
     if "programs" in by_table:
         _draft_programs(draft, by_table["programs"], current)
         draft.tables["selections"] = draft.tables["programs"] + " > 選定数"
+    kpis = draft_kpis(doc, current)
+    if kpis:
+        draft.rows["kpis"] = kpis
+        draft.tables["kpis"] = "; ".join(dict.fromkeys(k.locator for k in kpis)) + " (statements)"
     return draft
 
 

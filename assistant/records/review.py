@@ -50,7 +50,7 @@ KEYS: dict[str, tuple[Key, ...]] = {
     "support_ended": (_entry, lambda r: r.no),
     "programs": (lambda r: r.program_id,),
     "selections": (lambda r: (r.program_id, r.fiscal_year),),
-    "kpis": (lambda r: r.kpi_id,),
+    "kpis": (lambda r: (match_key(r.name), r.deadline_fy), lambda r: r.kpi_id),
     "events": (lambda r: r.event_id,),
     "facts": (lambda r: (r.program_id, r.fact_id),),
 }
@@ -59,7 +59,7 @@ LABELS: dict[str, Callable[[Any], str]] = {
     "support_ended": lambda r: f"No {r.no} {r.entry}",
     "programs": lambda r: r.program_name,
     "selections": lambda r: f"{r.program_id} {r.fiscal_year_label}: {r.count}",  # program_id → name in diff_table
-    "kpis": lambda r: f"{r.kpi_id} {r.name} {r.target_as_written}",
+    "kpis": lambda r: f"{r.name} {r.target_as_written}" + (f"（{r.deadline_as_written}）" if r.deadline_as_written else ""),
     "events": lambda r: f"{r.event_id} {r.date}",
     "facts": lambda r: f"{r.fact_id} {csv_cell(r.value)}{r.unit}",
 }

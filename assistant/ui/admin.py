@@ -532,6 +532,9 @@ COLUMN_JA = {
     "budget_r5": "R5年度予算", "budget_r5_oku_yen": "R5年度予算(億円)", "selections_as_written": "過去の選定数",
     "main_support": "主な支援対象", "contact": "問合せ先", "contact_email": "問合せ先のメール",
     "fiscal_year_label": "年度", "fiscal_year": "年度(西暦)", "count": "選定数",
+    "kpi_id": "指標ID", "name": "指標", "target_as_written": "目標", "value": "目標値", "unit": "単位",
+    "deadline_as_written": "期限", "deadline_fy": "期限(年度)", "period_start_fy": "期間の始まり(年度)",
+    "section": "見出し", "baseline_as_written": "現状", "baseline_value": "現状の値",
 }
 LISTED = 30  # rows listed per kind and table; the rest are counted
 
@@ -559,8 +562,8 @@ def review_markdown(drafted: Drafted) -> str:
         return f"**ご注意**　{_md(drafted.message)}"
     m = drafted.review.manifest
     day = f"（{_md(str(m['date']))}）" if m.get("date") else ""
-    lines = [f"**下書きを作成しました**　「{_md(drafted.title or m.get('title', ''))}」{day}の表から、記録の下書きを"
-             "作りました。今の記録との違いは次のとおりです。よろしければ「下書きを採用」を押してください。"]
+    lines = [f"**下書きを作成しました**　「{_md(drafted.title or m.get('title', ''))}」{day}の表と箇条書き・文から、"
+             "記録の下書きを作りました。今の記録との違いは次のとおりです。よろしければ「下書きを採用」を押してください。"]
     if drafted.problems:
         where = "、".join(_problem_ja(p) for p in drafted.problems[:5]) + \
             (f" ほか{len(drafted.problems) - 5}件" if len(drafted.problems) > 5 else "")
