@@ -95,3 +95,30 @@ def test_statements_keep_offsets_into_the_text(kpis) -> None:
 def test_parse_leaves_prose_alone() -> None:
     assert parse("本事業は地方創生に資する取組を支援する。") == ("", [])
     assert parse("開始時刻:10:30から")[0] == "開始時刻"  # the colon of a time does not split the label
+
+
+PLAIN = """# 架空の計画（印刷版）
+
+## 重点指標
+
+以下の指標を掲げる。
+遠隔授業を導入した高等学校
+： 320校（2029年度まで）
+空き家バンクの登録件数：2,000件（2030年度）、
+2,500件（2032年度）
+地域医療データ連携基盤の構
+築：完成（2032年度目途）
+地域の暮らしを下支え
+"""
+
+
+def test_label_lines_without_list_markers_as_a_pdf_gives_them(tmp_path) -> None:
+    path = tmp_path / "plain.md"
+    path.write_text(PLAIN, encoding="utf-8")
+    doc = load_document(path, tmp_path)
+    rows = draft_kpis(doc, RecordSet(tmp_path))
+    assert [(k.name, k.target_as_written, k.deadline_fy) for k in rows] == [
+        ("遠隔授業を導入した高等学校", "320校", 2029),
+        ("空き家バンクの登録件数", "2,000件", 2030), ("空き家バンクの登録件数", "2,500件", 2032),
+        ("地域医療データ連携基盤の構築", "完成", 2032)]
+    assert all(k.quote in doc.text and "以下の指標" not in k.quote and "下支え" not in k.quote for k in rows)

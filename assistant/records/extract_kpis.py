@@ -86,27 +86,56 @@ def _trimmed(text: str, start: int) -> tuple[int, str]:
     return start + lead, text.strip()
 
 
+def _colon_at(flat: str) -> int | None:
+    """Where the label of ``flat`` ends: its first colon outside brackets and not inside a time (10:30)."""
+    spans = _top_level(flat, ":")
+    return next((b for a, b in spans[:-1] if not (flat[b - 1:b].isdigit() and flat[b + 1:b + 2].isdigit())), None)
+
+
+def _pieces(lines: list[Line]) -> list[list[Line]]:
+    """A paragraph's lines grouped into label statements when its list markers are lost (a PDF):
+    a line with a label colon starts a statement unless the one being read has no colon yet (then it
+    ends its wrapped name); a line without one continues a statement that has no colon yet or
+    whose last line ends in 、, else starts a new one; a line ending in 。 ends a statement."""
+    out: list[list[Line]] = []
+    colon = done = False
+    for line in lines:
+        t = nfkc(line.stripped)
+        has = _colon_at(t) is not None
+        joins = bool(out) and not done and (
+            (has and not colon) or (not has and (not colon or nfkc(out[-1][-1].stripped).endswith("、"))))
+        if joins:
+            out[-1].append(line)
+            colon = colon or has
+        else:
+            out.append([line])
+            colon = has
+        done = t.endswith("。")
+    return out
+
+
 def statements(doc: Document) -> Iterator[Statement]:
-    """List items (with their wrapped lines) and the sentences of paragraphs, in order."""
+    """List items (with their wrapped lines), label lines and the sentences of paragraphs, in order."""
     text = doc.text
     block: list[Line] = []
     item = False
 
-    def flush() -> Iterator[Statement]:
-        if not block:
-            return
-        first, last = block[0], block[-1]
-        start = first.start + (_ITEM.match(first.text).end() if item else 0)
+    def emit(lines: list[Line], start: int, sentences: bool) -> Iterator[Statement]:
+        first, last = lines[0], lines[-1]
         span = text[start:last.start + len(last.text)]
-        if item:
-            s, q = _trimmed(span, start)
-            if q:
-                yield Statement(s, q, first.headings, first.page)
-            return
-        for m in re.finditer(r"[^。]+。?", span):
+        for m in (re.finditer(r"[^。]+。?", span) if sentences else [re.match(r"(?s).*", span)]):
             s, q = _trimmed(m.group(0), start + m.start())
             if q:
                 yield Statement(s, q, first.headings, first.page)
+
+    def flush() -> Iterator[Statement]:
+        if not block:
+            return
+        if item:
+            yield from emit(block, block[0].start + _ITEM.match(block[0].text).end(), False)
+            return
+        for lines in _pieces(block):
+            yield from emit(lines, lines[0].start, True)
 
     for line in walk(doc):
         t = line.stripped
@@ -242,8 +271,7 @@ def _names_object(clause: str) -> bool:
 
 def parse(flat: str) -> tuple[str, list[Target]]:
     """(name, targets) of one statement; ('', []) when it is not a name with targets."""
-    spans = _top_level(flat, ":")
-    colon = next((b for a, b in spans[:-1] if not (flat[b - 1:b].isdigit() and flat[b + 1:b + 2].isdigit())), None)
+    colon = _colon_at(flat)
     if colon is not None:
         name, rest = flat[:colon].strip(), flat[colon + 1:]
         segments = [rest[a:b] for a, b in _top_level(rest, "、")]
