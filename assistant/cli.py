@@ -123,7 +123,8 @@ def ask(
 
 @app.command("eval")
 def evaluate(
-    qa_file: Path = typer.Argument(None, help="QA JSON Lines (default eval/qa.jsonl)"),
+    qa_file: Path = typer.Argument(None, help="QA set: .jsonl, .csv or .xlsx (default eval/qa.jsonl)"),
+    qa: Path = typer.Option(None, "--qa", help="QA set: .jsonl, .csv or .xlsx (same as the argument)"),
     report: Path = typer.Option(None, "--report", help="report folder (default eval/reports/latest)"),
     baseline: Path = typer.Option(None, "--baseline", help="baseline report (default eval/baseline.json)"),
     pipeline: str = typer.Option("default", "--pipeline", help="default | naive | both"),
@@ -140,7 +141,9 @@ def evaluate(
     """Evaluate over a QA file: accuracy, citations, grounding, retrieval, latency; gate regressions."""
     from assistant.evaluate import eval_command
 
-    raise typer.Exit(eval_command(_settings(), qa_file, report_dir=report, baseline=baseline, pipeline=pipeline,
+    if qa is not None and qa_file is not None and qa != qa_file:
+        raise typer.BadParameter("give the QA set once (argument or --qa)")
+    raise typer.Exit(eval_command(_settings(), qa or qa_file, report_dir=report, baseline=baseline, pipeline=pipeline,
                                   fail_under=fail_under, limit=limit, write_baseline=write_baseline,
                                   thresholds=thresholds, llm=llm, variants=variants))
 

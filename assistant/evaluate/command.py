@@ -29,6 +29,7 @@ from assistant.errors import (
 from assistant.evaluate.gate import Thresholds, parse_fail_under, run_gate
 from assistant.evaluate.metrics import ItemResult, summarize
 from assistant.evaluate.qa import QAFileError, item_hash, items_hash, load_qa
+from assistant.evaluate.qa_tables import load_qa_any
 from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
 from assistant.evaluate.runner import run_items
 from assistant.protocols import GuardReporter
@@ -146,7 +147,8 @@ def eval_command(
             raise ValueError(f"thresholds file not found: {thresholds}")
         if baseline is not None and not write_baseline and not baseline.is_file():
             raise ValueError(f"baseline file not found: {baseline}")
-        items = load_qa(qa_path)
+        # JSON Lines as before; CSV and Excel through the table reader (one row per question)
+        items = load_qa(qa_path) if qa_path.suffix.lower() in (".jsonl", ".json") else load_qa_any(qa_path)
     except QAFileError as e:
         raise QAFileInvalidError(str(e)) from e
     except ValueError as e:  # bad options, or a thresholds file that does not parse
