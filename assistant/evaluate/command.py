@@ -31,6 +31,7 @@ from assistant.evaluate.metrics import ItemResult, summarize
 from assistant.evaluate.qa import QAFileError, item_hash, items_hash, load_qa
 from assistant.evaluate.qa_tables import load_qa_any
 from assistant.evaluate.report import baseline_from_report, build_report, render_markdown, write_report
+from assistant.evaluate.report_files import write_report_files
 from assistant.evaluate.runner import run_items
 from assistant.protocols import GuardReporter
 from assistant.source_files import SourceTexts, source_folders
@@ -201,6 +202,10 @@ def eval_command(
 
     out_dir = report_dir or root / DEFAULT_REPORT_DIR
     jp, mp = write_report(report, out_dir)
+    html_paths = []  # the evaluators' report (the same pages as the 評価 tab's download)
+    for k, n in enumerate(runs):
+        _, hp = write_report_files(report, out_dir, n, "report" if k == 0 else f"report-{n}")
+        html_paths.append(hp)
     if variant_report is not None:
         from assistant.evaluate.variants_report import write_variants
 
@@ -224,7 +229,7 @@ def eval_command(
         print()
         print_variants_table(variant_report)
         print(f"\nvariants: {vp}")
-    print(f"\nreport: {jp} and {mp}")
+    print(f"\nreport: {jp} and {mp}; for evaluators: {', '.join(map(str, html_paths))} (and .xlsx)")
     if result.note:
         _err(f"baseline: {result.note}")
     for c in result.failures:

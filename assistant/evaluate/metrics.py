@@ -148,6 +148,7 @@ class CitationResult:
     quote: str
     valid: bool
     reason: str = ""
+    title: str = ""  # the cited document's title (shown to evaluators instead of its path)
 
 
 @dataclass

@@ -35,7 +35,7 @@ def evaluate_answer(item: QAItem, answer: Answer, latency_ms: float, sources: So
     citations = []
     for c in answer.citations:
         ok, why = check_citation(c.source, c.quote, sources)
-        citations.append(CitationResult(c.source, c.locator, c.quote, ok, why))
+        citations.append(CitationResult(c.source, c.locator, c.quote, ok, why, c.title))
     rank = None
     if item.gold_sources and answer.evidence:  # answers that searched the documents
         rank = gold_rank(item.gold_sources, retrieved_pairs(answer.evidence))
