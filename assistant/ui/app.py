@@ -20,6 +20,7 @@ from assistant.source_files import source_folders
 from assistant.types import Answer
 from assistant.ui.admin import AdminHandlers, DocumentAdder, SwappableAsker, admin_possible, build_admin_tab
 from assistant.ui.chat import ChatHandlers, build_chat_tab
+from assistant.ui.eval_tab import EvalHandlers, build_eval_tab
 from assistant.ui.records_tab import build_records_tab
 from assistant.ui.viewer import SourceViewer
 
@@ -216,6 +217,8 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
                 build_chat_tab(chat)
             with gr.Tab("事業一覧", id="records"):
                 records_view = build_records_tab(records, export_dir / "records", load_error)
+            with gr.Tab("評価", id="eval"):  # everyone may run; the baseline is for admins
+                build_eval_tab(EvalHandlers(settings, served, export_dir / "eval"))
             if admin is not None:  # a records draft accepted there refreshes 事業一覧
                 admin.records_view = records_view
             if admin is not None:  # shown to admins only (and every handler checks again)
