@@ -68,6 +68,40 @@ document.addEventListener('keydown', onKey, true);
 asButtons();
 """
 
+#: Sending from the question box, IME-safe: Enter sends, Shift+Enter inserts a new line, and an
+#: Enter that confirms a Japanese IME conversion (``isComposing``, or keyCode 229 on browsers that
+#: report composition that way) never sends. Installed once by a hidden component; it listens in
+#: the capture phase so Gradio's own Textbox handler (a keypress listener: Shift+Enter submits
+#: when lines > 1) never sees Enter, and a send is a click on 「送信」 (the same event as the button).
+KEYS_JS = """
+const BOX = '#question textarea';
+const onKey = (event) => {
+  const box = event.target && event.target.closest ? event.target.closest(BOX) : null;
+  if (!box || event.key !== 'Enter') return;
+  event.stopImmediatePropagation();
+  event.stopPropagation();
+  if (event.isComposing || event.keyCode === 229) return;  // the IME keeps the Enter
+  if (event.shiftKey || event.altKey || event.ctrlKey || event.metaKey) return;  // a new line
+  event.preventDefault();
+  const send = document.querySelector('#send');
+  if (send && !send.disabled) send.click();
+};
+const onPress = (event) => {  // Gradio's own Enter handling listens to keypress
+  const box = event.target && event.target.closest ? event.target.closest(BOX) : null;
+  if (box && event.key === 'Enter') { event.stopImmediatePropagation(); event.stopPropagation(); }
+};
+if (window.__questionKeys) {
+  document.removeEventListener('keydown', window.__questionKeys.onKey, true);
+  document.removeEventListener('keypress', window.__questionKeys.onPress, true);
+}
+window.__questionKeys = {onKey, onPress};
+document.addEventListener('keydown', onKey, true);
+document.addEventListener('keypress', onPress, true);
+"""
+
+#: Shown under the question box.
+MSG_KEYS_HINT = "Enter で送信・Shift+Enter で改行"
+
 #: After the viewer is filled: bring it into view, the quote in view inside it.
 SCROLL_JS = """() => { setTimeout(() => {
   const viewer = document.querySelector('#viewer');
@@ -278,6 +312,8 @@ def build_chat_tab(h: ChatHandlers) -> None:
         box = gr.Textbox(placeholder="質問を入力してください（例: 令和4年度の選定数は？）", show_label=False,
                          lines=2, max_lines=6, scale=8, elem_id="question", autofocus=True)
         send = gr.Button("送信", variant="primary", scale=1, elem_id="send")
+    gr.Markdown(MSG_KEYS_HINT, elem_id="keys-hint", elem_classes=["keys-hint"])
+    gr.HTML("", visible="hidden", elem_id="question-keys", js_on_load=KEYS_JS)
     status = gr.Markdown("", elem_id="status")
     with gr.Accordion("資料の表示", open=False, elem_id="viewer") as viewer_box:
         viewer = gr.HTML(_notice(MSG_VIEWER_EMPTY), elem_id="viewer-content")
