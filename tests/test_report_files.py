@@ -68,3 +68,14 @@ def test_the_view_lists_what_changed_since_the_baseline(env):  # noqa: F811
     view = report_view(report)
     assert view.compared and view.newly_failing == ["q2", "q4"] and view.newly_passing == []
     assert [i.id for i in view.failing] == ["q2", "q4"]
+
+
+def test_a_set_sharing_no_item_with_the_baseline_says_so(env):  # noqa: F811
+    settings, qa = env
+    run(settings, qa, write_baseline=True, factory=factory_for(default=good_script()))
+    other = settings.root / "other.jsonl"
+    other.write_text('{"id": "z1", "question": "R4の選定数は？", "expected": ["10"]}\n', encoding="utf-8")
+    out = settings.root / "rep2"
+    run(settings, other, report_dir=out, factory=factory_for(default=good_script()))
+    view = report_view(json.loads((out / "report.json").read_text(encoding="utf-8")))
+    assert not view.compared and view.baseline_note == "基準の結果と同じ設問がないため、比べられる設問はありません。"

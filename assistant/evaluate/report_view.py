@@ -165,8 +165,11 @@ def report_view(report: dict[str, Any], pipeline: str | None = None) -> ReportVi
     note = ""
     if not compared:
         note = "比較できる基準の結果がありません。"
-    elif gate.get("note"):
-        note = "基準の結果とは設問が一部異なるため、変わっていない設問だけを比べています。"
+    elif gate.get("note"):  # another QA set: only the items both share unchanged are compared
+        common = [c for c in gate.get("checks") or [] if c.get("metric") == "accuracy_on_common_items"]
+        note = ("基準の結果とは設問が一部異なるため、変わっていない設問だけを比べています。" if common
+                else "基準の結果と同じ設問がないため、比べられる設問はありません。")
+        compared = bool(common)
     return ReportView(
         pipeline=name, created=str(report.get("created", "")), n_items=int(report.get("n_items") or s["n"]),
         figures=[Figure(label, s.get(key), kind) for key, label, kind in FIGURES],
