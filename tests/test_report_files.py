@@ -79,3 +79,13 @@ def test_a_set_sharing_no_item_with_the_baseline_says_so(env):  # noqa: F811
     run(settings, other, report_dir=out, factory=factory_for(default=good_script()))
     view = report_view(json.loads((out / "report.json").read_text(encoding="utf-8")))
     assert not view.compared and view.baseline_note == "基準の結果と同じ設問がないため、比べられる設問はありません。"
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_workbook(env, tmp_path):  # noqa: F811
+    settings, qa = env
+    script = good_script()
+    script["R3の選定数は？"].text = '=HYPERLINK("http://example.invalid","x")'
+    report = _report(settings, qa, script)
+    xlsx, _ = write_report_files(report, tmp_path)
+    rows = {r[0].value: r for r in load_workbook(xlsx)["設問別"].iter_rows(min_row=2)}
+    assert rows["q2"][5].data_type == "s" and rows["q2"][5].value.startswith("=HYPERLINK")

@@ -23,6 +23,14 @@ def _ratio(v: float | None) -> str:
 
 
 # -- Excel ------------------------------------------------------------------------------------------
+def _as_text(sheet: Any) -> None:
+    """Text that starts with 「=」 stays text (a question or an answer is never run as a formula)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+
+
 def write_xlsx(view: ReportView, path: Path) -> Path:
     """Sheets 概要, カテゴリ別 and 設問別 (frozen header, autofilter, column widths)."""
     from openpyxl import Workbook
@@ -69,6 +77,7 @@ def write_xlsx(view: ReportView, path: Path) -> Path:
         items.column_dimensions[get_column_letter(n)].width = width
 
     for sheet in (ws, cats, items):
+        _as_text(sheet)
         for cell in sheet[1]:
             cell.font = bold
         sheet.freeze_panes = "A2"
