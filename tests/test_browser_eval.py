@@ -54,12 +54,15 @@ def test_an_evaluator_runs_a_set_and_sees_the_result(served, browser, device):
     url, qa = served
     phone = device == "phone"
     context = browser.new_context(viewport=VIEWPORTS[device], is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
+                                  device_scale_factor=2 if phone else 1, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
         page.goto(url)
         page.get_by_role("tab", name="評価").click()
+        with page.expect_download() as got:
+            page.locator("#eval-template-xlsx").click()
+        assert got.value.suggested_filename == "評価用設問テンプレート.xlsx"
         page.locator("#eval-file input[type=file]").set_input_files(str(qa))
         page.locator("#eval-file").get_by_text(qa.name).first.wait_for()
         page.locator("#eval-run").click()
