@@ -160,3 +160,13 @@ def test_cli_accepts_the_qa_option(env, monkeypatch):  # noqa: F811
     monkeypatch.setattr(cli, "_settings", lambda: settings)
     result = CliRunner().invoke(cli.app, ["eval", "--qa", str(bad)])
     assert result.exit_code == 2 and "2行目" in result.output
+
+
+def test_the_project_qa_set_survives_a_round_trip_through_excel(tmp_path):
+    from assistant.config import REPO_ROOT
+    from assistant.evaluate.qa import load_qa
+    from assistant.evaluate.qa_tables import write_items_xlsx
+
+    items = load_qa(REPO_ROOT / "eval" / "qa.jsonl")
+    back = load_qa_any(write_items_xlsx(items, tmp_path / "qa.xlsx"))
+    assert [i.model_dump() for i in back] == [i.model_dump() for i in items]

@@ -310,6 +310,38 @@ def load_qa_any(path: Path) -> list[QAItem]:
     return table.items
 
 
+# -- writing ----------------------------------------------------------------------------------------
+def item_row(item: QAItem) -> list[str]:
+    """An item as the cells of one row (the inverse of reading it)."""
+    note = (item.model_extra or {}).get("note")
+    cells = {
+        "id": item.id, "category": item.category, "question": item.question,
+        "history": "\n".join(item.history), "expected": "\n".join(item.expected),
+        "any_of": "\n".join("|".join(g) for g in item.any_of), "forbidden": "\n".join(item.forbidden),
+        "answerable": "TRUE" if item.answerable else "FALSE", "accept": "\n".join(item.accept),
+        "gold_sources": "\n".join(f"{g.source}|{g.contains}" if g.contains else g.source for g in item.gold_sources),
+        "note": "" if note is None else str(note),
+    }
+    return [cells[c] for c in COLUMNS]
+
+
+def write_items_xlsx(items: Sequence[QAItem], path: Path) -> Path:
+    """A QA set as a workbook in the template's layout (e.g. ``eval/qa.jsonl`` for editing in Excel)."""
+    from openpyxl import load_workbook
+
+    write_template_xlsx(path)
+    wb = load_workbook(path)
+    ws = wb["QA"]
+    ws.delete_rows(2, ws.max_row)
+    for item in items:
+        ws.append(item_row(item))
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+    wb.save(path)
+    return path
+
+
 # -- templates --------------------------------------------------------------------------------------
 def write_template_csv(path: Path) -> Path:
     """Header + one example row, UTF-8 with BOM (Excel opens it with the right characters)."""
