@@ -283,7 +283,7 @@ def ui(fake_assistant, tmp_path):
 
     fb = FeedbackStore(f"sqlite:///{tmp_path / 'fb.sqlite3'}")
     yield ChatHandlers(fake_assistant, config_hash="cfg", max_chars=fake_assistant.settings.max_question_chars,
-                       feedback=fb, export_dir=tmp_path / "exp", stream_delay=0), fb
+                       feedback=fb, export_dir=tmp_path / "exp"), fb
     fb.close()
 
 

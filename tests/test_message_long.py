@@ -97,7 +97,7 @@ def test_ui_refuses_an_over_limit_paste_with_the_clean_message(tmp_path: Path, e
     from assistant.ui.chat import ChatHandlers
 
     asker = _asker(engine, limit=500)
-    h = ChatHandlers(asker, config_hash="cfg", max_chars=500, feedback=None, export_dir=tmp_path, stream_delay=0)
+    h = ChatHandlers(asker, config_hash="cfg", max_chars=500, feedback=None, export_dir=tmp_path)
     text = LONG_MAIL.read_text(encoding="utf-8")
     outs = list(h.respond(text, None))
     assert len(outs) == 1 and outs[0][3].startswith("⚠️ 質問が長すぎます") and asker.base.calls == []

@@ -103,7 +103,7 @@ def test_damage_gives_the_rebuild_message_and_rebuild_recovers(corpus, kind):
     text = _ask_one(a, "除雪管理システムとは？")  # `assistant ask`: one clear line, no traceback
     assert text.startswith("エラー: ") and "assistant index --rebuild" in text and "Traceback" not in text
     h = ChatHandlers(Assistant(s, embedder=emb), config_hash="c", max_chars=100, feedback=None,
-                     export_dir=root / "exp", stream_delay=0)
+                     export_dir=root / "exp")
     *_, (_, messages, *_rest) = h.respond("除雪管理システムとは？", None)
     assert MSG_ERROR.split("。")[0] in messages[-1]["content"].replace("\\", "")  # the UI: a friendly message
     assert index_command(s, rebuild=True, embedder=emb) == 0

@@ -69,7 +69,7 @@ def test_document_dates_from_front_matter():
 def test_ui_reply_button_handler(tmp_path):
     from assistant.ui.chat import MSG_NO_REPLY, ChatHandlers
 
-    h = ChatHandlers(_asker(), config_hash="c", max_chars=2000, feedback=None, export_dir=tmp_path, stream_delay=0)
+    h = ChatHandlers(_asker(), config_hash="c", max_chars=2000, feedback=None, export_dir=tmp_path)
     assert h.reply_draft(None) == MSG_NO_REPLY
     outs = list(h.respond("鹿児島県伊仙町 企画課です。当町の採択年度を教えてください。", None))
     conv = outs[-1][2]

@@ -1,4 +1,5 @@
-"""UI handlers without a browser: escaping, input limits, streaming, multi-turn, feedback, export."""
+"""UI handlers without a browser: escaping, input limits, answers at once (the streaming seam), multi-turn,
+feedback, export."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from assistant.config import Settings
 from assistant.feedback import FeedbackStore
 from assistant.inputs import MSG_BLANK, InputError, clean_question, strip_controls
 from assistant.types import Citation
-from assistant.ui.chat import MSG_ERROR, ChatHandlers
+from assistant.ui.chat import MSG_ERROR, MSG_THINKING, ChatHandlers
 from assistant.ui.conversation import to_markdown
-from assistant.ui.render import answer_message, citations_html, escape_text, stream_prefixes
+from assistant.ui.render import answer_message, citations_html, escape_text
 from tests.ui_fakes import ScriptedAsker
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -38,15 +39,6 @@ def test_citations_panel_is_escaped_single_line_details():
     assert citations_html([]) == ""
     msg = answer_message("答え<br>です", [c])
     assert msg.startswith("答え&lt;br&gt;です") and "根拠（1件）" in msg
-
-
-def test_stream_prefixes_grow_to_the_full_text():
-    text = "一文目です。二文目です。三文目です。" * 3
-    parts = list(stream_prefixes(text))
-    assert len(parts) > 3 and parts[-1] == text
-    assert all(text.startswith(p) for p in parts)
-    assert all(len(a) < len(b) for a, b in zip(parts, parts[1:], strict=False))
-    assert list(stream_prefixes("")) == []
 
 
 # -- input limits ---------------------------------------------------------------------------------
@@ -75,7 +67,7 @@ def store(tmp_path):
 
 def _handlers(asker, store, tmp_path, max_chars=200) -> ChatHandlers:
     return ChatHandlers(asker, config_hash="cfg123", max_chars=max_chars, feedback=store,
-                        export_dir=tmp_path / "exp", stream_delay=0)
+                        export_dir=tmp_path / "exp")
 
 
 def _run(h: ChatHandlers, message, conv=None):
@@ -83,20 +75,39 @@ def _run(h: ChatHandlers, message, conv=None):
     return outs, outs[-1]
 
 
-def test_respond_streams_answer_with_citations_and_escapes(tmp_path, store):
+def test_respond_shows_the_whole_answer_at_once_with_citations_and_escapes(tmp_path, store):
     asker = ScriptedAsker(reply="回答の一文目です。二文目です。三文目です。四文目です。質問: {q}")
     h = _handlers(asker, store, tmp_path)
     outs, (box, messages, conv, status, md, js) = _run(h, HOSTILE)
-    assert len(outs) >= 4  # placeholder, progressive prefixes, final
-    assert box == "" and outs[0][3] == ""  # the first yield clears the status line
+    assert len(outs) == 2  # the question with the placeholder, then the finished answer: no replay
+    assert outs[0][1][-1]["content"] == MSG_THINKING and outs[0][3] == ""  # status cleared at once
+    assert box == ""
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert "<script" not in messages[0]["content"] and "<script" not in messages[1]["content"]
+    assert "回答の一文目です。二文目です。三文目です。四文目です。" in messages[1]["content"]
     assert "根拠（1件）" in messages[1]["content"] and "合計53事業を選定" in messages[1]["content"]
-    assert "▌" in outs[2][1][-1]["content"]  # a partial answer with a cursor was shown
+    assert "▌" not in messages[1]["content"]
     assert conv.turns[0].message_index == 1 and conv.turns[0].citations
     assert md["interactive"] and js["interactive"]
     assert HOSTILE in open(md["value"], encoding="utf-8").read()  # the export keeps raw text (a file)
     assert json.load(open(js["value"], encoding="utf-8"))["turns"][0]["question"] == HOSTILE
+
+
+def test_a_streaming_answer_source_is_shown_piece_by_piece(tmp_path, store):
+    """The seam for a real token stream: what ``_answer`` yields is shown as it comes."""
+    class Streaming(ChatHandlers):
+        def _answer(self, question, history):
+            yield "<b>途中"
+            yield "<b>途中まで"
+            return ScriptedAsker(reply="<b>途中までの全文です。").ask(question, history)
+
+    h = Streaming(ScriptedAsker(), config_hash="cfg", max_chars=200, feedback=store, export_dir=tmp_path / "exp")
+    outs, (_, messages, conv, *_rest) = _run(h, "質問です")
+    partials = [o[1][-1]["content"] for o in outs[1:-1]]
+    assert len(partials) == 2 and all(p.endswith("▌") and "<b>" not in p for p in partials)
+    assert "&lt;b&gt;途中まで" in partials[1]
+    assert "途中までの全文です。" in messages[-1]["content"] and "▌" not in messages[-1]["content"]
+    assert conv.turns[0].answer == "<b>途中までの全文です。"
 
 
 def test_multi_turn_passes_earlier_user_turns(tmp_path, store):

@@ -120,7 +120,7 @@ def test_the_chat_renders_the_claims_of_the_answer(tmp_path):
         def warm_up(self):
             pass
 
-    h = ChatHandlers(Fixed(), config_hash="c", max_chars=200, feedback=None, export_dir=tmp_path, stream_delay=0)
+    h = ChatHandlers(Fixed(), config_hash="c", max_chars=200, feedback=None, export_dir=tmp_path)
     *_, last = h.respond("R2年度の自動運転の事業は？", None)
     content = last[1][-1]["content"]
     assert '<span class="figure"' in content and "計算の内訳" in content and '<mark class="cite-value">' in content

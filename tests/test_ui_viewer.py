@@ -173,7 +173,7 @@ def test_chat_handler_opens_the_citation_of_an_answer(tmp_path):
 
     viewer = SourceViewer.for_root(REPO_ROOT, tmp_path / "dl")
     h = ChatHandlers(ScriptedAsker(), config_hash="c", max_chars=200, feedback=None,
-                     export_dir=tmp_path / "exp", stream_delay=0, viewer=viewer)
+                     export_dir=tmp_path / "exp", viewer=viewer)
     *_, (_, messages, conv, *_rest) = list(h.respond("選定数は？", None))
     assert "資料を開く" in messages[-1]["content"] and "2023年3月15日" in messages[-1]["content"]
     assert "corpus/" not in messages[-1]["content"]

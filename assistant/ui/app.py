@@ -168,7 +168,7 @@ class _UnavailableAsker:
 
 
 def create_app(settings: Settings, asker: Asker | None = None, records: Any = None, *,
-               feedback: FeedbackStore | None = None, stream_delay: float = 0.02,
+               feedback: FeedbackStore | None = None,
                export_dir: Path | None = None, viewer: SourceViewer | None = None,
                build_asker: Callable[[Settings], Asker] | None = None,
                index_embedder: Callable[[], Any] | None = None) -> gr.Blocks:
@@ -195,7 +195,6 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
     export_dir = export_dir or Path(tempfile.mkdtemp(prefix="assistant-ui-"))
     chat = ChatHandlers(served, config_hash=settings.config_hash(), max_chars=settings.max_question_chars,
                         feedback=feedback, export_dir=export_dir / "conversations",
-                        stream_delay=stream_delay,
                         viewer=viewer or SourceViewer.for_root(settings.root, export_dir / "sources",
                                                                source_folders(settings.root, settings)))
     from assistant.answer.reply import document_date_lookup

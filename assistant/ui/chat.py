@@ -1,12 +1,11 @@
-"""The chat tab: streamed answers with a 根拠 panel, multi-turn, 👍/👎 feedback, export, and the
+"""The chat tab: answers with a 根拠 panel, multi-turn, 👍/👎 feedback, export, and the
 source viewer (each citation's 「資料を開く」 shows the cited place below the chat)."""
 
 from __future__ import annotations
 
 import html
 import logging
-import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,9 @@ import gradio as gr
 from assistant.answer import Asker
 from assistant.feedback import FeedbackStore
 from assistant.inputs import InputError, clean_question, strip_controls
+from assistant.types import Answer
 from assistant.ui.conversation import Conversation, Turn, write_exports
-from assistant.ui.render import answer_message, escape_text, stream_prefixes, streaming_message
+from assistant.ui.render import answer_message, escape_text, streaming_message
 from assistant.ui.viewer import SourceViewer, viewer_html
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ class ChatHandlers:
     """Event handlers of the chat tab; plain methods so they can be unit-tested without a browser."""
 
     def __init__(self, asker: Asker, *, config_hash: str, max_chars: int,
-                 feedback: FeedbackStore | None, export_dir: Path, stream_delay: float = 0.02,
+                 feedback: FeedbackStore | None, export_dir: Path,
                  viewer: SourceViewer | None = None) -> None:
         self.asker = asker
         self.viewer = viewer
@@ -137,12 +137,14 @@ class ChatHandlers:
         self.max_chars = max_chars
         self.feedback = feedback
         self.export_dir = export_dir
-        self.stream_delay = stream_delay
         self.date_of = None  # document date by source, for the reply draft (set by the app)
 
     # -- asking ---------------------------------------------------------------------------------
     def respond(self, message: str, conv: Conversation | None) -> Iterator[Outputs]:
-        """Yields (textbox, chatbot messages, conversation, status, markdown file, json file)."""
+        """Yields (textbox, chatbot messages, conversation, status, markdown file, json file):
+        first the question with 「回答を作成しています…」, then each partial text that
+        :meth:`_answer` yields (none today), then the finished answer with its 根拠 panel.
+        Nothing is delayed or replayed: the answer shows as soon as it exists."""
         conv = conv or Conversation()
         try:  # refused at once with the asker's message; the cleaned Question is not cleaned again
             question = clean_question(message, self.max_chars)
@@ -156,7 +158,15 @@ class ChatHandlers:
 
         error = False
         try:
-            answer = self.asker.ask(question, history or None)
+            pieces = self._answer(question, history or None)
+            while True:
+                try:
+                    partial = next(pieces)
+                except StopIteration as done:
+                    answer = done.value
+                    break
+                messages[-1] = {"role": "assistant", "content": streaming_message(partial)}
+                yield "", list(messages), conv, gr.skip(), gr.skip(), gr.skip()
             text, citations, claims = answer.text, list(answer.citations), list(answer.claims)
             abstained, route, meta = answer.abstained, answer.route, dict(answer.meta)
         except Exception:  # never show a stack trace: log it, show a friendly message
@@ -164,12 +174,6 @@ class ChatHandlers:
             text, citations, abstained, route, error, meta = MSG_ERROR, [], False, "error", True, {}
             claims = []
 
-        if not error:
-            for prefix in list(stream_prefixes(text))[:-1]:
-                messages[-1] = {"role": "assistant", "content": streaming_message(prefix)}
-                yield "", list(messages), conv, gr.skip(), gr.skip(), gr.skip()
-                if self.stream_delay:
-                    time.sleep(self.stream_delay)
         messages[-1] = {"role": "assistant", "content": self._message(text, citations, claims)}
         conv.messages = messages
         conv.turns.append(Turn(question=question, history=history, answer=text, citations=citations,
@@ -178,6 +182,18 @@ class ChatHandlers:
         md, js = self._export(conv)
         # status is left alone: a vote recorded meanwhile keeps its confirmation visible
         yield "", messages, conv, gr.skip(), _file_button(md), _file_button(js)
+
+    def _answer(self, question: str, history: list[str] | None) -> Generator[str, None, Answer]:
+        """The answer to ``question``: yields the text shown so far while it is being written,
+        returns the finished :class:`Answer`.
+
+        This is the seam for real streaming. Today every asker answers at once (``ask``), so
+        nothing is yielded and the answer appears whole. An asker whose model streams
+        (``LLMAssistant.stream``: guard-checked pieces, then the Answer) would be used here:
+        yield the growing text of its pieces and return its Answer; :meth:`respond` shows
+        each yielded text as a partial message with a cursor."""
+        return self.asker.ask(question, history)
+        yield  # unreachable: makes this a generator
 
     def _message(self, text: str, citations: list, claims: list) -> str:
         if self.viewer is None:
@@ -218,8 +234,6 @@ class ChatHandlers:
     def reply_draft(self, conv: Conversation | None) -> str:
         """The reply e-mail (plain text) for the latest answered turn."""
         from assistant.answer.reply import render_reply
-        from assistant.types import Answer
-
         turns = [t for t in (conv.turns if conv is not None else []) if not t.error]
         if not turns:
             return MSG_NO_REPLY

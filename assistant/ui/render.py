@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.claims.model import Claim
@@ -351,19 +351,6 @@ def answer_body(text: str, claims: Sequence[Claim] = ()) -> str:
     return "".join(out)
 
 
-def stream_prefixes(text: str, steps: int = 12) -> Iterator[str]:
-    """Growing prefixes of ``text`` (sentence-aware when possible) for a progressive display."""
-    if not text:
-        return
-    cuts = [m.end() for m in re.finditer(r"[。．！？!?\n]+", text)]
-    if len(cuts) < steps:
-        size = max(1, -(-len(text) // steps))
-        cuts = sorted(set(cuts) | set(range(size, len(text), size)))
-    for cut in cuts:
-        if cut < len(text):
-            yield text[:cut]
-    yield text
-
-
 def streaming_message(prefix: str) -> str:
+    """A partial answer while it is being written (escaped, with a cursor)."""
     return escape_text(prefix) + CURSOR
