@@ -89,3 +89,11 @@ def test_text_that_looks_like_a_formula_stays_text_in_the_workbook(env, tmp_path
     xlsx, _ = write_report_files(report, tmp_path)
     rows = {r[0].value: r for r in load_workbook(xlsx)["設問別"].iter_rows(min_row=2)}
     assert rows["q2"][5].data_type == "s" and rows["q2"][5].value.startswith("=HYPERLINK")
+
+
+def test_a_quote_is_shown_without_the_sources_markdown_emphasis():
+    from assistant.evaluate.report_view import CitationView
+
+    c = CitationView("資料", "過去の選定数", "R3:9事業 **R4:10事業**", True)
+    assert c.line == "資料（過去の選定数）「R3:9事業 R4:10事業」"
+    assert CitationView("資料", "", "x", False).line == "資料「x」　※資料の本文と一致しません"

@@ -63,7 +63,8 @@ class CitationView:
     def line(self) -> str:
         place = f"（{self.locator}）" if self.locator else ""
         mark = "" if self.valid else "　※資料の本文と一致しません"
-        return f"{self.document}{place}「{self.quote}」{mark}"
+        # Markdown emphasis of the source is not shown (report.json keeps the exact quote).
+        return f"{self.document}{place}「{self.quote.replace('**', '')}」{mark}"
 
 
 @dataclass(frozen=True)
