@@ -81,3 +81,44 @@ def test_enter_sends_shift_enter_breaks_line_and_ime_composition_never_sends(ser
     assert asker.calls[-1][0] == "令和4年度の\n選定数は？"
     assert len(asker.calls) == n_calls + 1  # sent once, not by both Enter handlers
     assert box.input_value() == ""
+
+
+ENGLISH = ["Copy message", "Copied message", "Liked", "Disliked", "Copy table data", "Fullscreen", "Textbox",
+           "Dataframe", "Copy", "More tabs", "chatbot conversation", "Table actions", "Open cell menu",
+           "user's message", "bot's message", "Vega visualization", "X-axis", "Y-axis", "legend", "Empty value"]
+#: Words that are the documents' own (a column heading, abbreviations) rather than the UI's.
+OWN_WORDS = {"No", "KPI", "API", "CSV", "JSON", "IoT", "MaaS", "DX"}
+NAMES_JS = """() => Array.from(document.querySelectorAll('[aria-label], [title], [alt], [aria-roledescription]'))
+  .flatMap((e) => ['aria-label', 'title', 'alt', 'aria-roledescription'].map((a) => e.getAttribute(a)))
+  .filter((v) => v)"""
+
+
+def _english_left(page) -> list[str]:
+    import re
+
+    text = page.inner_text("body")
+    names = page.evaluate(NAMES_JS)
+    found = [s for s in ENGLISH if s in text or any(s in n for n in names)]
+    found += [n for n in names if re.fullmatch(r"[A-Za-z' .-]+", n) and n not in OWN_WORDS]
+    return found
+
+
+def test_japanese_labels_only_with_the_ja_locale(served, page):
+    assert page.evaluate("navigator.language") == "ja-JP"
+    box = page.locator("#question textarea")
+    box.fill("令和4年度に選定された事業はいくつですか？")
+    page.locator("#send").click()
+    bot = page.locator("#chatbot [data-testid='bot']").last
+    bot.locator("details.evidence").wait_for()
+    assert page.get_by_role("textbox", name="質問", exact=True).count() == 1  # not "Textbox"
+    page.locator("#chatbot button[aria-label='いいね']").first.click()
+    page.locator("#status").get_by_text("👍 を記録しました").wait_for()
+    page.locator("#chatbot button[aria-label='いいね済み']").first.wait_for()
+    page.locator("#chatbot button[aria-label='メッセージをコピー']").first.wait_for()
+    assert _english_left(page) == []
+
+    page.get_by_role("tab", name="事業一覧").click()
+    page.locator("#projects-count").get_by_text("表示件数").wait_for()
+    page.locator("#selections-chart svg, #selections-chart canvas").first.wait_for()
+    page.wait_for_timeout(300)  # the relabelling runs on each DOM change
+    assert _english_left(page) == []

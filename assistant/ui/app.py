@@ -21,6 +21,7 @@ from assistant.types import Answer
 from assistant.ui.admin import AdminHandlers, DocumentAdder, SwappableAsker, admin_possible, build_admin_tab
 from assistant.ui.chat import ChatHandlers, build_chat_tab
 from assistant.ui.eval_tab import EvalHandlers, build_eval_tab
+from assistant.ui.labels import I18N, LABELS_JS
 from assistant.ui.records_tab import build_records_tab
 from assistant.ui.viewer import SourceViewer
 
@@ -261,5 +262,6 @@ def launch(settings: Settings, *, asker: Asker | None = None, records: Any = Non
     demo.launch(server_name=settings.host, server_port=settings.port, share=False, auth=auth,
                 auth_message="ユーザー名とパスワードを入力してください。" if auth else None,
                 show_error=False, prevent_thread_lock=not block, quiet=not block, ssr_mode=False,
-                inbrowser=False, css=CSS, footer_links=["api"], max_threads=max(8, settings.concurrency_limit * 2))
+                inbrowser=False, css=CSS, js=LABELS_JS, i18n=I18N, footer_links=["api"],
+                max_threads=max(8, settings.concurrency_limit * 2))
     return demo

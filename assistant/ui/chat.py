@@ -323,7 +323,7 @@ def build_chat_tab(h: ChatHandlers) -> None:
                          allow_tags=False, latex_delimiters=[], feedback_options=("Like", "Dislike"),
                          buttons=["copy"], placeholder="資料に基づいて、根拠つきでお答えします。")
     with gr.Row():
-        box = gr.Textbox(placeholder="質問を入力してください（例: 令和4年度の選定数は？）", show_label=False,
+        box = gr.Textbox(label="質問", placeholder="質問を入力してください（例: 令和4年度の選定数は？）", show_label=False,
                          lines=2, max_lines=6, scale=8, elem_id="question", autofocus=True)
         send = gr.Button("送信", variant="primary", scale=1, elem_id="send")
     gr.Markdown(MSG_KEYS_HINT, elem_id="keys-hint", elem_classes=["keys-hint"])
@@ -336,7 +336,7 @@ def build_chat_tab(h: ChatHandlers) -> None:
     opener = gr.HTML("", visible="hidden", elem_id="source-opener", js_on_load=OPENER_JS)
     gr.Examples(EXAMPLES, inputs=box, label="質問の例")
     with gr.Row():
-        comment = gr.Textbox(placeholder="評価へのコメント（任意）", show_label=False, scale=6,
+        comment = gr.Textbox(label="評価へのコメント", placeholder="評価へのコメント（任意）", show_label=False, scale=6,
                              elem_id="comment")
         comment_btn = gr.Button("コメントを送信", scale=1, elem_id="comment-send")
     with gr.Row():
