@@ -54,7 +54,7 @@ def test_enter_sends_shift_enter_breaks_line_and_ime_composition_never_sends(ser
     _, asker, _ = served
     n_calls = len(asker.calls)
     box = page.locator("#question textarea")
-    assert page.locator("#keys-hint").inner_text().strip() == "Enter で送信・Shift+Enter で改行"
+    assert page.locator("#send-hint").inner_text().strip() == "Enter で送信・Shift+Enter で改行"
     box.click()
     box.type("令和4年度の")
     box.press("Shift+Enter")

@@ -326,7 +326,7 @@ def build_chat_tab(h: ChatHandlers) -> None:
         box = gr.Textbox(label="質問", placeholder="質問を入力してください（例: 令和4年度の選定数は？）", show_label=False,
                          lines=2, max_lines=6, scale=8, elem_id="question", autofocus=True)
         send = gr.Button("送信", variant="primary", scale=1, elem_id="send")
-    gr.Markdown(MSG_KEYS_HINT, elem_id="keys-hint", elem_classes=["keys-hint"])
+    gr.Markdown(MSG_KEYS_HINT, elem_id="send-hint")
     gr.HTML("", visible="hidden", elem_id="question-keys", js_on_load=KEYS_JS)
     status = gr.Markdown("", elem_id="status")
     with gr.Accordion("資料の表示", open=False, elem_id="viewer") as viewer_box:
