@@ -22,6 +22,7 @@ from assistant.ui.admin import AdminHandlers, DocumentAdder, SwappableAsker, adm
 from assistant.ui.chat import ChatHandlers, build_chat_tab
 from assistant.ui.eval_tab import EvalHandlers, build_eval_tab
 from assistant.ui.labels import I18N, LABELS_JS
+from assistant.ui.notes import notes_from_records
 from assistant.ui.records_tab import build_records_tab
 from assistant.ui.viewer import SourceViewer
 
@@ -72,7 +73,40 @@ mark.cite-value { background: #fff1a8; color: inherit; padding: 0; }  /* adjacen
 #viewer .viewer-page img { width: 100%; height: auto; border: 1px solid var(--border-color-primary); }
 #viewer-download { max-width: 20em; }
 #admin-result { min-height: 5em; }
+/* 事業一覧: our tables scroll sideways inside their box, No and 自治体 stay on the left, the header on top */
+.records-scroll { overflow: auto; max-height: 480px; max-width: 100%;
+  border: 1px solid var(--border-color-primary); border-radius: 6px; }
+table.records-table { border: none; border-collapse: separate; border-spacing: 0; min-width: 40em; width: 100%;
+  font-size: .92em; margin: 0; }
+.records-table th, .records-table td { border: none; padding: .35em .5em; text-align: left;
+  vertical-align: top; border-bottom: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
+  word-break: keep-all; overflow-wrap: anywhere; }
+.records-table thead th { position: sticky; top: 0; z-index: 2; font-weight: 700;
+  background: var(--background-fill-secondary); white-space: nowrap; }
+#projects-table .records-table tr > :nth-child(1) { position: sticky; left: 0; z-index: 1; width: 2.8em;
+  min-width: 2.8em; max-width: 2.8em; text-align: right; }
+#projects-table .records-table tr > :nth-child(2) { position: sticky; left: 2.8em; z-index: 1; min-width: 9em;
+  max-width: 12em; font-weight: 400; box-shadow: 1px 0 0 var(--border-color-primary); }
+#projects-table .records-table thead tr > :nth-child(-n+2) { z-index: 3; }
+#kpi-table .records-table tr > :nth-child(1) { position: sticky; left: 0; z-index: 1; min-width: 10em; max-width: 16em;
+  font-weight: 400; box-shadow: 1px 0 0 var(--border-color-primary); }
+#kpi-table .records-table thead tr > :nth-child(1) { z-index: 3; }
+#projects-table .records-table tr > :nth-child(3) { min-width: 10em; }
+#projects-table .records-table .nowrap { white-space: nowrap; }
+#projects-table .records-table .center { text-align: center; }
+#projects-table .records-note, #chart-note p { font-size: .9em; margin: .4em 0 0 0; }
+.records-empty p { padding: .8em 1em; margin: 0; border: 1px dashed var(--border-color-primary); border-radius: 6px;
+  background: var(--background-fill-secondary); font-weight: 600; }
+.mark-notes { margin-top: .4em; }
+.mark-notes p.mark-note { margin: .2em 0 !important; font-size: .9em; opacity: .85; }
+#send-hint p { margin: 0; font-size: .85em; opacity: .8; }
 @media (max-width: 640px) {  /* phones: the answer uses the width of the screen */
+  #app-header h2 { font-size: 1.15em; margin: 0 0 .2em 0; }
+  #app-header p { font-size: .82em; line-height: 1.45; margin: 0; }
+  #chatbot { height: min(300px, 40vh) !important; }  /* the box, send button and examples fit the first screen */
+  #ask-row { flex-wrap: nowrap; gap: 6px; }
+  #ask-row #send { min-width: 64px !important; }
+  #examples button { padding: .25em .6em; font-size: .88em; }
   #chatbot .message-row.bubble.bot-row { margin-left: 2px; margin-right: 2px; max-width: 100%; }
   .evidence ol, .working ul { margin-left: 1em; }
   #viewer .viewer-pdf { grid-template-columns: minmax(0, 1fr); }
@@ -201,6 +235,7 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
     from assistant.answer.reply import document_date_lookup
 
     chat.date_of = document_date_lookup(settings.root, source_folders(settings.root, settings))
+    chat.notes = notes_from_records(records)  # (※) in an answer is explained by the document's note
 
     def refreshed() -> None:  # a document was added or replaced: read dates anew
         chat.date_of = document_date_lookup(settings.root, source_folders(settings.root, settings))
@@ -211,19 +246,20 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"## {TITLE}\n資料（内閣府 地方創生推進事務局ほか）に基づいて回答し、根拠を示します。"
-                    "資料にないことは「資料に記載がありません」とお答えします。")
+                    "資料にないことは「資料に記載がありません」とお答えします。", elem_id="app-header")
         with gr.Tabs():
             with gr.Tab("質問する", id="chat"):
                 build_chat_tab(chat)
             with gr.Tab("事業一覧", id="records"):
                 records_view = build_records_tab(records, export_dir / "records", load_error)
-            with gr.Tab("評価", id="eval"):  # everyone may run; the baseline is for admins
-                build_eval_tab(EvalHandlers(settings, served, export_dir / "eval"))
             if admin is not None:  # a records draft accepted there refreshes 事業一覧
                 admin.records_view = records_view
             if admin is not None:  # shown to admins only (and every handler checks again)
                 with gr.Tab("資料の追加", id="admin", visible=False, elem_id="admin-tab") as admin_tab:
                     build_admin_tab(admin)
+            # after 資料の追加, which stays on a phone's first screen; everyone may run, the baseline is for admins
+            with gr.Tab("評価", id="eval"):
+                build_eval_tab(EvalHandlers(settings, served, export_dir / "eval"))
         if admin is not None:
             demo.load(admin.show_tab, None, admin_tab, api_visibility="private")
         _api_ask(served, settings)

@@ -16,6 +16,7 @@ from assistant.feedback import FeedbackStore
 from assistant.inputs import InputError, clean_question, strip_controls
 from assistant.types import Answer
 from assistant.ui.conversation import Conversation, Turn, write_exports
+from assistant.ui.notes import MarkNote
 from assistant.ui.render import answer_message, escape_text, streaming_message
 from assistant.ui.viewer import SourceViewer, viewer_html
 
@@ -138,6 +139,7 @@ class ChatHandlers:
         self.feedback = feedback
         self.export_dir = export_dir
         self.date_of = None  # document date by source, for the reply draft (set by the app)
+        self.notes: list[MarkNote] = []  # the document's notes for marks such as (※) (set by the app)
 
     # -- asking ---------------------------------------------------------------------------------
     def respond(self, message: str, conv: Conversation | None) -> Iterator[Outputs]:
@@ -197,12 +199,12 @@ class ChatHandlers:
 
     def _message(self, text: str, citations: list, claims: list) -> str:
         if self.viewer is None:
-            return answer_message(text, citations, claims)
+            return answer_message(text, citations, claims, notes=self.notes)
         try:
-            return answer_message(text, citations, claims, self.viewer.label, openable=True)
+            return answer_message(text, citations, claims, self.viewer.label, openable=True, notes=self.notes)
         except Exception:  # a source that cannot be read must not cost the answer
             log.exception("source labels failed")
-            return answer_message(text, citations, claims)
+            return answer_message(text, citations, claims, notes=self.notes)
 
     # -- the source viewer ----------------------------------------------------------------------
     def open_source(self, conv: Conversation | None, answer: Any, citation: Any) -> tuple[str, dict, Any]:
@@ -254,6 +256,11 @@ class ChatHandlers:
         return "", [], None, "", "", _file_button(None), _file_button(None)
 
     # -- feedback -------------------------------------------------------------------------------
+    def feedback_row(self, conv: Conversation | None) -> Any:
+        """The comment box is shown only once there is an answer to comment on."""
+        answered = conv is not None and any(not t.error for t in conv.turns)
+        return gr.Row(visible=answered)
+
     def vote(self, conv: Conversation | None, index: Any, liked: Any) -> tuple[Conversation | None, str]:
         """Record 👍 (liked True) / 👎 (False) for the answer at chat ``index``; anything else undoes it."""
         if isinstance(index, (list, tuple)):
@@ -319,23 +326,23 @@ def _file_button(path: str | None) -> dict:
 def build_chat_tab(h: ChatHandlers) -> None:
     """Lay out the chat tab inside the current Blocks context and wire its events."""
     conv = gr.State(None)
-    chatbot = gr.Chatbot(label="会話", height=520, elem_id="chatbot", sanitize_html=True,
+    chatbot = gr.Chatbot(label="会話", show_label=False, height=480, elem_id="chatbot", sanitize_html=True,
                          allow_tags=False, latex_delimiters=[], feedback_options=("Like", "Dislike"),
                          buttons=["copy"], placeholder="資料に基づいて、根拠つきでお答えします。")
-    with gr.Row():
+    with gr.Row(elem_id="ask-row"):
         box = gr.Textbox(label="質問", placeholder="質問を入力してください（例: 令和4年度の選定数は？）", show_label=False,
                          lines=2, max_lines=6, scale=8, elem_id="question", autofocus=True)
-        send = gr.Button("送信", variant="primary", scale=1, elem_id="send")
+        send = gr.Button("送信", variant="primary", scale=1, elem_id="send", min_width=80)
     gr.Markdown(MSG_KEYS_HINT, elem_id="send-hint")
     gr.HTML("", visible="hidden", elem_id="question-keys", js_on_load=KEYS_JS)
     status = gr.Markdown("", elem_id="status")
+    gr.Examples(EXAMPLES, inputs=box, label="質問の例", elem_id="examples")
     with gr.Accordion("資料の表示", open=False, elem_id="viewer") as viewer_box:
         viewer = gr.HTML(_notice(MSG_VIEWER_EMPTY), elem_id="viewer-content")
         viewer_file = gr.DownloadButton("元の資料をダウンロード", value=None, interactive=False,
                                         elem_id="viewer-download", size="sm")
     opener = gr.HTML("", visible="hidden", elem_id="source-opener", js_on_load=OPENER_JS)
-    gr.Examples(EXAMPLES, inputs=box, label="質問の例")
-    with gr.Row():
+    with gr.Row(visible=False, elem_id="comment-row") as comment_row:  # shown once there is an answer
         comment = gr.Textbox(label="評価へのコメント", placeholder="評価へのコメント（任意）", show_label=False, scale=6,
                              elem_id="comment")
         comment_btn = gr.Button("コメントを送信", scale=1, elem_id="comment-send")
@@ -353,8 +360,10 @@ def build_chat_tab(h: ChatHandlers) -> None:
     reply_btn.click(h.reply_draft, [conv], [reply], api_visibility="private")
 
     outs = [box, chatbot, conv, status, md_file, js_file]
-    box.submit(h.respond, [box, conv], outs, api_name="chat")
-    send.click(h.respond, [box, conv], outs, api_visibility="private")
+    box.submit(h.respond, [box, conv], outs, api_name="chat").then(
+        h.feedback_row, [conv], [comment_row], api_visibility="private")
+    send.click(h.respond, [box, conv], outs, api_visibility="private").then(
+        h.feedback_row, [conv], [comment_row], api_visibility="private")
     chatbot.like(h.on_like, [conv], [conv, status], api_visibility="private")
     comment_btn.click(h.comment, [comment, conv], [comment, status], api_visibility="private")
     comment.submit(h.comment, [comment, conv], [comment, status], api_visibility="private")
@@ -362,7 +371,7 @@ def build_chat_tab(h: ChatHandlers) -> None:
                  api_visibility="private").then(None, js=SCROLL_JS)
     reset = [box, chatbot, conv, status, comment, md_file, js_file]
     viewer_outs = [viewer, viewer_file, viewer_box]
-    new.click(h.new_conversation, None, reset, api_visibility="private").then(
-        h.clear_viewer, None, viewer_outs, api_visibility="private")
-    chatbot.clear(h.new_conversation, None, reset, api_visibility="private").then(  # the 🗑 icon
-        h.clear_viewer, None, viewer_outs, api_visibility="private")
+    for cleared in (new.click, chatbot.clear):  # the button, and the chat's 🗑 icon
+        cleared(h.new_conversation, None, reset, api_visibility="private").then(
+            h.clear_viewer, None, viewer_outs, api_visibility="private").then(
+            h.feedback_row, [conv], [comment_row], api_visibility="private")

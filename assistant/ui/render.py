@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from assistant.claims.model import Claim
 from assistant.types import Citation
+from assistant.ui.notes import MarkNote, note_line, notes_for
 
 # ASCII punctuation that Markdown gives a meaning to; ``<``, ``>``, ``&`` are handled by html.escape.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
@@ -208,11 +209,23 @@ def citations_html(citations: Sequence[Citation], claims: Sequence[Claim] = (),
             f'<ul class="cite-docs">{"".join(docs)}</ul></details>')
 
 
+def notes_html(text: str, citations: Sequence[Citation], notes: Sequence[MarkNote]) -> str:
+    """The document's note for each mark (「(※)」) the answer or one of its quotes shows, as one
+    line of HTML (empty when no mark is shown)."""
+    shown = notes_for([text, *(c.quote for c in citations)], notes)
+    if not shown:
+        return ""
+    items = "".join(f'<p class="mark-note">{html.escape(note_line(n), quote=True)}</p>' for n in shown)
+    return f'<div class="mark-notes">{items}</div>'
+
+
 def answer_message(text: str, citations: Sequence[Citation] = (), claims: Sequence[Claim] = (),
-                   labels: Callable[[Citation], SourceLabel] | None = None, openable: bool = False) -> str:
-    """The full assistant message: escaped answer text (computed figures marked), 「計算の内訳」,
-    then the collapsible 根拠 panel with the quoted values highlighted."""
-    parts = [answer_body(text, claims), working_html(text, claims),
+                   labels: Callable[[Citation], SourceLabel] | None = None, openable: bool = False,
+                   notes: Sequence[MarkNote] = ()) -> str:
+    """The full assistant message: escaped answer text (computed figures marked), the document's
+    note for a mark it shows (「(※)」), 「計算の内訳」, then the collapsible 根拠 panel with the
+    quoted values highlighted."""
+    parts = [answer_body(text, claims), notes_html(text, citations, notes), working_html(text, claims),
              citations_html(citations, claims, labels, openable)]
     return "\n\n".join(p for p in parts if p)
 
