@@ -193,3 +193,64 @@ def test_settings_max_chars_reaches_the_handler(tmp_path):
     demo = create_app(settings, ScriptedAsker(), records=None, export_dir=tmp_path)
     fns = [d for d in demo.fns.values() if getattr(d, "api_name", None) == "chat"]
     assert fns and fns[0].fn.__self__.max_chars == 7
+
+
+# -- (※) notes, the comment box, export names (issue 16, part 1) ---------------------------------
+def _notes():
+    from assistant.config import Settings as _S
+    from assistant.records.load import load_records
+    from assistant.ui.notes import notes_from_records
+
+    return notes_from_records(load_records(_S().records_path))
+
+
+def test_a_mark_in_the_answer_or_a_quote_is_explained_by_the_documents_note(tmp_path, store):
+    notes = _notes()
+    flag = next(n for n in notes if n.mark == "(※)")
+    assert flag.text.startswith("(※)は、国土交通省道路局")
+    row = Citation(source="corpus/documents/mirai-gijutsu-torikumi-2023-03-15.md", locator="支援対象事業一覧",
+                   quote="| 8 | 茨城県潮来市(※) | 自動運転等 | R2 |", title="資料")
+    h = _handlers(ScriptedAsker(reply="潮来市はR2年度です。", citations=[row]), store, tmp_path)
+    h.notes = notes
+    _, (_, messages, *_rest) = _run(h, "潮来市は？")
+    shown = messages[-1]["content"].replace("&quot;", '"')
+    assert '<p class="mark-note">' in shown and flag.text in shown  # the mark is in the quote only
+    assert shown.index("mark-note") < shown.index("根拠（1件）")  # under the answer, above its sources
+    h2 = _handlers(ScriptedAsker(reply="全角の（※）も同じです。", citations=[]), store, tmp_path)
+    h2.notes = notes
+    assert flag.text in _run(h2, "質問")[1][1][-1]["content"].replace("&quot;", '"')
+    plain = _run(_handlers(ScriptedAsker(), store, tmp_path), "選定数は？")[1][1][-1]["content"]
+    assert "mark-note" not in plain  # no mark, no note
+
+
+def test_the_45_projects_footnote_is_explained_but_not_an_inline_remark():
+    from assistant.ui.notes import notes_for
+
+    notes = _notes()
+    [ended] = notes_for(["R4年度において45事業※に対して支援を実施中。"], notes)
+    assert ended.mark == "※" and "8事業はR3年度末までに支援終了" in ended.text
+    assert notes_for(["実証事業 ※データ取得等に必要な情報化基盤施設の整備"], notes) == []
+
+
+def test_the_comment_box_waits_for_an_answer(tmp_path, store):
+    h = _handlers(ScriptedAsker(fail_on="壊れる"), store, tmp_path)
+    assert h.feedback_row(None).visible is False
+    _, (_, _, conv, *_rest) = _run(h, "壊れる質問")
+    assert h.feedback_row(conv).visible is False  # an error is nothing to comment on
+    _, (_, _, conv, *_rest) = _run(h, "質問", conv)
+    assert h.feedback_row(conv).visible is True
+
+
+def test_conversation_exports_are_named_by_date_and_time(tmp_path, store):
+    import re
+    from pathlib import Path
+
+    h = _handlers(ScriptedAsker(), store, tmp_path)
+    _, (_, _, conv, _, md, js) = _run(h, "選定数は？")
+    name = Path(md["value"]).name
+    assert re.fullmatch(r"会話の記録_\d{4}-\d{2}-\d{2}_\d{4}\.md", name)
+    assert Path(js["value"]).name == name[:-3] + ".json"
+    _, (_, _, conv, _, md2, _) = _run(h, "二つ目", conv)
+    assert md2["value"] == md["value"]  # the same conversation keeps its file
+    _, (_, _, _, _, other, _) = _run(h, "別の会話")
+    assert other["value"] != md["value"]  # another conversation: another folder

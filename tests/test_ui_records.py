@@ -90,7 +90,7 @@ def test_no_match_says_so_instead_of_an_empty_table(records, tmp_path):
     table, count, path, chart, note = h.on_filter("存在しない県", ALL, ALL, ALL)
     assert MSG_EMPTY in table and "<table" not in table
     assert "表示件数: 0件" in count and path is not None
-    assert chart["visible"] is False if isinstance(chart, dict) else chart.visible is False
+    assert chart.visible is False
     assert "該当する事業がない" in note
 
 

@@ -82,11 +82,23 @@ def to_markdown(conv: Conversation, config_hash: str) -> str:
     return "\n".join(lines)
 
 
+def export_stem(conv: Conversation) -> str:
+    """``会話の記録_2026-12-01_1430``: the date and time the conversation began (its first question)."""
+    started = conv.turns[0].asked_at if conv.turns else _now()
+    try:
+        when = datetime.fromisoformat(started)
+    except ValueError:
+        when = datetime.now().astimezone()
+    return f"会話の記録_{when:%Y-%m-%d_%H%M}"
+
+
 def write_exports(conv: Conversation, config_hash: str, folder: Path) -> tuple[Path, Path]:
-    """Write ``conversation-<session>.md`` and ``.json`` into ``folder``; returns both paths."""
-    folder.mkdir(parents=True, exist_ok=True)
-    md = folder / f"conversation-{conv.session_id[:12]}.md"
-    js = folder / f"conversation-{conv.session_id[:12]}.json"
+    """Write ``会話の記録_<date>_<time>.md`` and ``.json`` into ``folder/<session>/`` (a folder per
+    conversation, so two conversations begun in the same minute keep their own files)."""
+    sub = folder / conv.session_id[:12]
+    sub.mkdir(parents=True, exist_ok=True)
+    stem = export_stem(conv)
+    md, js = sub / f"{stem}.md", sub / f"{stem}.json"
     md.write_text(to_markdown(conv, config_hash), encoding="utf-8")
     js.write_text(to_json(conv, config_hash), encoding="utf-8")
     return md, js
