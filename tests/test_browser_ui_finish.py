@@ -122,3 +122,18 @@ def test_japanese_labels_only_with_the_ja_locale(served, page):
     page.locator("#selections-chart svg, #selections-chart canvas").first.wait_for()
     page.wait_for_timeout(300)  # the relabelling runs on each DOM change
     assert _english_left(page) == []
+
+
+def test_copy_puts_the_answer_on_the_clipboard_as_plain_text(served, page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served[2].rstrip("/"))
+    page.locator("#question textarea").fill("令和4年度に選定された事業はいくつですか？")
+    page.locator("#send").click()
+    bot = page.locator("#chatbot [data-testid='bot']").last
+    bot.locator("details.evidence").wait_for()
+    page.locator("#chatbot .message-buttons-left").last.locator("button").first.click()
+    page.locator("#chatbot button[aria-label='コピーしました']").first.wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("テスト回答です。質問は「令和4年度に選定された事業はいくつですか？」でした。")
+    assert "<" not in copied and "&lt;" not in copied and "class=" not in copied  # no HTML source
+    assert "根拠（1件）" in copied and "未来技術社会実装事業における最近の取組について" in copied
+    assert "「H30年度からR4年度までに合計53事業を選定」" in copied and "資料を開く" not in copied

@@ -100,6 +100,48 @@ document.addEventListener('keydown', onKey, true);
 document.addEventListener('keypress', onPress, true);
 """
 
+#: 「メッセージをコピー」 copies plain text: the answer, then 根拠 with each document and quote on
+#: lines of their own (Gradio's own button would copy the message's HTML source). The copy button
+#: is the first button under a message (``buttons=["copy"]``, before 👎/👍).
+COPY_JS = """
+const plainText = (row) => {
+  const content = row.querySelector('.message-content') || row;
+  const clone = content.cloneNode(true);
+  clone.querySelectorAll('.open-source, button, svg').forEach((e) => e.remove());
+  clone.querySelectorAll('.cite-quote').forEach((e) => { e.prepend('「'); e.append('」'); });
+  clone.querySelectorAll('.cite-docmeta, .cite-locator').forEach((e) => e.prepend('（') || e.append('）'));
+  clone.querySelectorAll('br').forEach((e) => e.replaceWith('\\n'));
+  clone.querySelectorAll('p, li, summary, blockquote, tr, h1, h2, h3, h4').forEach((e) => e.append('\\n'));
+  return clone.textContent.split('\\n').map((l) => l.replace(/[ \\t]+/g, ' ').trim()).join('\\n')
+    .replace(/\\n{3,}/g, '\\n\\n').trim();
+};
+const writePlain = async (text) => {
+  try { await navigator.clipboard.writeText(text); return; } catch (err) { /* below */ }
+  const area = document.createElement('textarea');
+  area.value = text; area.style.position = 'fixed'; area.style.left = '-9999px';
+  document.body.append(area); area.select();
+  try { document.execCommand('copy'); } finally { area.remove(); }
+};
+const onCopy = (event) => {
+  const button = event.target && event.target.closest ? event.target.closest('#chatbot button') : null;
+  const bar = button ? button.closest('.message-buttons-left, .message-buttons-right') : null;
+  if (!bar || bar.querySelector('button') !== button) return;
+  const row = bar.previousElementSibling;
+  if (!row) return;
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  writePlain(plainText(row)).then(() => {
+    button.setAttribute('title', 'コピーしました');
+    button.setAttribute('aria-label', 'コピーしました');
+    setTimeout(() => { button.setAttribute('title', 'メッセージをコピー');
+                       button.setAttribute('aria-label', 'メッセージをコピー'); }, 2000);
+  });
+};
+if (window.__plainCopy) document.removeEventListener('click', window.__plainCopy, true);
+window.__plainCopy = onCopy;
+document.addEventListener('click', onCopy, true);
+"""
+
 #: Shown under the question box.
 MSG_KEYS_HINT = "Enter で送信・Shift+Enter で改行"
 
@@ -334,7 +376,7 @@ def build_chat_tab(h: ChatHandlers) -> None:
                          lines=2, max_lines=6, scale=8, elem_id="question", autofocus=True)
         send = gr.Button("送信", variant="primary", scale=1, elem_id="send", min_width=80)
     gr.Markdown(MSG_KEYS_HINT, elem_id="send-hint")
-    gr.HTML("", visible="hidden", elem_id="question-keys", js_on_load=KEYS_JS)
+    gr.HTML("", visible="hidden", elem_id="question-keys", js_on_load=KEYS_JS + COPY_JS)
     status = gr.Markdown("", elem_id="status")
     gr.Examples(EXAMPLES, inputs=box, label="質問の例", elem_id="examples")
     with gr.Accordion("資料の表示", open=False, elem_id="viewer") as viewer_box:
