@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from assistant.config import Settings
 from assistant.types import Answer, Citation
-from assistant.ui.eval_tab import MSG_BASELINE_DONE, MSG_NOT_ADMIN, EvalHandlers
+from assistant.ui.eval_tab import MSG_BASELINE_DONE, MSG_NOT_ADMIN, MSG_NOT_STANDARD, EvalHandlers
 
 DOC = "# 過去の選定数\n\nR4:10事業、R3:7事業。\n\n支援期間は選定から5年です。\n"
 SRC = "corpus/documents/doc.md"
@@ -65,8 +65,8 @@ def _progress(*args, **kwargs) -> None:
 _progress.calls = []  # type: ignore[attr-defined]
 
 
-def _handlers(settings: Settings, asker: TableAsker) -> EvalHandlers:
-    return EvalHandlers(settings, asker, settings.root / "export")
+def _handlers(settings: Settings, asker: TableAsker, standard: Path | None = None) -> EvalHandlers:
+    return EvalHandlers(settings, asker, settings.root / "export", standard=standard)
 
 
 def test_a_run_shows_figures_chart_failing_items_and_reports(env):
@@ -91,8 +91,8 @@ def test_a_run_shows_figures_chart_failing_items_and_reports(env):
 
 def test_an_admin_makes_a_run_the_baseline_and_the_next_run_lists_the_change(env):
     settings, qa = env
-    h = _handlers(settings, TableAsker())
-    *_, button, run = h.on_run(str(qa), USERS.chief, _progress)
+    h = _handlers(settings, TableAsker(), standard=qa)  # the set make test gates with
+    *_, button, run = h.on_run_standard(USERS.chief, _progress)
     assert button.visible is True
     message, _ = h.on_baseline(run, USERS.chief)
     assert MSG_BASELINE_DONE in message
@@ -101,6 +101,18 @@ def test_an_admin_makes_a_run_the_baseline_and_the_next_run_lists_the_change(env
     fixed = _handlers(settings, TableAsker(fixed=True))
     summary, *_ = fixed.on_run(str(qa), USERS.staff, _progress)
     assert "新たに合格になった設問: e2" in summary and "新たに不合格になった設問: なし" in summary
+
+
+def test_an_admin_cannot_make_a_run_of_another_set_the_baseline(env):
+    settings, qa = env
+    other = qa.with_name("two.csv")
+    with other.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(ROWS[:3])  # a part of the standard set
+    h = _handlers(settings, TableAsker(), standard=qa)
+    *_, button, run = h.on_run(str(other), USERS.chief, _progress)
+    assert button.visible is True and run is not None
+    message, _ = h.on_baseline(run, USERS.chief)
+    assert MSG_NOT_STANDARD in message and not (settings.root / "eval/baseline.json").exists()
 
 
 def test_a_user_who_is_not_an_admin_cannot_write_the_baseline(env):

@@ -19,7 +19,14 @@ import gradio as gr
 import pandas as pd
 
 from assistant.config import Settings
-from assistant.evaluate.qa_tables import SUFFIXES, read_qa_table, write_template_csv, write_template_xlsx
+from assistant.evaluate.qa import QAFileError, items_hash
+from assistant.evaluate.qa_tables import (
+    SUFFIXES,
+    load_qa_any,
+    read_qa_table,
+    write_template_csv,
+    write_template_xlsx,
+)
 from assistant.evaluate.report_files import write_html, write_xlsx
 from assistant.evaluate.report_view import ItemView, ReportView, report_view
 from assistant.evaluate.session import EvalRun, baseline_path, run_set, write_baseline
@@ -30,6 +37,7 @@ log = logging.getLogger(__name__)
 
 CHART_X = "カテゴリ"
 CHART_Y = "正答率（%）"
+STANDARD_SET = Path("eval/qa.jsonl")
 MSG_NO_FILE = "設問ファイルを選んでから「評価を実行」を押してください。"
 MSG_BAD_FILE = "設問ファイルに直していただきたい点があります。評価は行っていません。"
 MSG_NOT_ADMIN = "基準の更新は管理者だけが行えます。"
@@ -37,6 +45,8 @@ MSG_NO_RUN = "先に「評価を実行」で評価を行ってください。"
 MSG_FAILED = "評価の途中でエラーが発生しました。時間をおいてもう一度お試しください。"
 MSG_BASELINE_DONE = "この結果を基準にしました。次の評価から、この結果と比べます。"
 MSG_BASELINE_FAILED = "基準を保存できませんでした。システム担当者にご連絡ください。"
+MSG_NOT_STANDARD = ("基準にできるのは、標準の設問セットの全問を評価した結果だけです。"
+                    "「標準の設問セットで評価」を押してから、もう一度お試しください。")
 
 
 @dataclass(frozen=True)
@@ -106,11 +116,14 @@ def failing_html(view: ReportView) -> str:
 class EvalHandlers:
     """The tab's handlers; ``asker`` is the one the chat uses (``served``)."""
 
-    def __init__(self, settings: Settings, asker: Asker, export_dir: Path, baseline: Path | None = None) -> None:
+    def __init__(self, settings: Settings, asker: Asker, export_dir: Path, baseline: Path | None = None,
+                 standard: Path | None = None) -> None:
         self.settings = settings
         self.asker = asker
         self.export_dir = export_dir
         self.baseline = baseline or baseline_path(settings)
+        # The set ``make test`` gates with the baseline: only a run of all of it may replace the baseline.
+        self.standard = standard or settings.root / STANDARD_SET
         self._lock = threading.Lock()  # one baseline write at a time
 
     def templates(self) -> tuple[Path, Path]:
@@ -157,13 +170,29 @@ class EvalHandlers:
         button = gr.Button(visible=run is not None and self.allowed(request), interactive=run is not None)
         return shown.summary_html, shown.chart, shown.failing_html, shown.files or None, button, run
 
+    def on_run_standard(self, request: gr.Request,
+                        progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """:meth:`on_run` over the standard set (the one the baseline is compared with in ``make test``)."""
+        return self.on_run(str(self.standard) if self.standard.is_file() else None, request, progress)
+
+    def is_standard(self, run: EvalRun) -> bool:
+        """Whether ``run`` covers the whole standard set, answered by the default pipeline."""
+        try:
+            standard = items_hash(load_qa_any(self.standard))
+        except (QAFileError, OSError):
+            return False
+        return run.pipeline == "default" and run.report.get("qa_hash") == standard
+
     def on_baseline(self, run: EvalRun | None, request: gr.Request) -> tuple[str, Any]:
-        """(message, the button): the run stored as the baseline, for admins only."""
+        """(message, the button): the run stored as the baseline, for admins only (checked here,
+        not only by hiding the button), and only a run of the whole standard set."""
         if not self.allowed(request):
             log.warning("a non-admin user tried to write the evaluation baseline")
             return _notice(MSG_NOT_ADMIN), gr.skip()
         if run is None:
             return _notice(MSG_NO_RUN), gr.skip()
+        if not self.is_standard(run):
+            return _notice(MSG_NOT_STANDARD), gr.skip()
         try:
             with self._lock:
                 write_baseline(run, self.baseline)
@@ -182,7 +211,9 @@ def build_eval_tab(h: EvalHandlers) -> None:
         gr.DownloadButton("テンプレート（Excel）", value=str(xlsx), elem_id="eval-template-xlsx", size="sm")
         gr.DownloadButton("テンプレート（CSV）", value=str(csv_file), elem_id="eval-template-csv", size="sm")
     file = gr.File(label="設問ファイル", file_types=list(SUFFIXES), type="filepath", elem_id="eval-file")
-    run_button = gr.Button("評価を実行", variant="primary", elem_id="eval-run")
+    with gr.Row():
+        run_button = gr.Button("評価を実行", variant="primary", elem_id="eval-run")
+        standard = gr.Button("標準の設問セットで評価", elem_id="eval-run-standard")
     summary = gr.HTML("", elem_id="eval-result", min_height=60)
     chart = gr.BarPlot(chart_frame(None), x=CHART_X, y=CHART_Y, y_lim=[0, 100], x_title=CHART_X,
                        y_title=CHART_Y, label="カテゴリ別の正答率", elem_id="eval-chart", sort="x",
@@ -195,5 +226,7 @@ def build_eval_tab(h: EvalHandlers) -> None:
     last = gr.State(None)
     run_button.click(h.on_run, [file], [summary, chart, failing, reports, baseline, last],
                      api_visibility="private", concurrency_limit=1, concurrency_id="eval-run")
+    standard.click(h.on_run_standard, None, [summary, chart, failing, reports, baseline, last],
+                   api_visibility="private", concurrency_limit=1, concurrency_id="eval-run")
     baseline.click(h.on_baseline, [last], [baseline_msg, baseline], api_visibility="private",
                    concurrency_limit=1, concurrency_id="eval-baseline")
