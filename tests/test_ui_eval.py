@@ -145,3 +145,13 @@ def test_the_templates_are_readable_sets(env):
     xlsx, csv_path = _handlers(settings, TableAsker()).templates()
     assert xlsx.name.endswith(".xlsx") and csv_path.name.endswith(".csv")
     assert load_qa_any(xlsx)[0].id == load_qa_any(csv_path)[0].id == "q001"
+
+
+def test_a_set_larger_than_one_run_takes_is_refused_politely(env, monkeypatch):
+    from assistant.ui import eval_tab
+
+    settings, qa = env
+    monkeypatch.setattr(eval_tab, "MAX_ITEMS", 2)
+    asker = TableAsker()
+    summary, *_, run = _handlers(settings, asker).on_run(str(qa), USERS.staff, _progress)
+    assert "一度に評価できるのは2問までです" in summary and asker.asked == [] and run is None

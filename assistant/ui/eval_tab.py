@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 CHART_X = "カテゴリ"
 CHART_Y = "正答率（%）"
 STANDARD_SET = Path("eval/qa.jsonl")
+MAX_ITEMS = 2000  # one run holds the evaluation queue; larger sets go through ``assistant eval``
+MSG_TOO_MANY = "一度に評価できるのは{n}問までです。ファイルを分けてお試しください。"
 MSG_NO_FILE = "設問ファイルを選んでから「評価を実行」を押してください。"
 MSG_BAD_FILE = "設問ファイルに直していただきたい点があります。評価は行っていません。"
 MSG_NOT_ADMIN = "基準の更新は管理者だけが行えます。"
@@ -144,6 +146,8 @@ class EvalHandlers:
             if len(table.problems) > 30:
                 lines.append(f"ほか {len(table.problems) - 30} 件")
             return None, Shown(_notice(MSG_BAD_FILE, lines), empty, "", [])
+        if len(table.items) > MAX_ITEMS:
+            return None, Shown(_notice(MSG_TOO_MANY.format(n=MAX_ITEMS)), empty, "", [])
         try:
             run = run_set(self.asker, table.items, self.settings, qa_name=Path(file).name,
                           baseline=self.baseline, on_item=on_item)
