@@ -137,3 +137,82 @@ def test_copy_puts_the_answer_on_the_clipboard_as_plain_text(served, page):
     assert "<" not in copied and "&lt;" not in copied and "class=" not in copied  # no HTML source
     assert "根拠（1件）" in copied and "未来技術社会実装事業における最近の取組について" in copied
     assert "「H30年度からR4年度までに合計53事業を選定」" in copied and "資料を開く" not in copied
+
+
+def _choose(page, elem_id: str, label: str) -> None:
+    page.locator(f"#{elem_id} input").click()
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+BAR_TOTAL_JS = """() => Array.from(document.querySelectorAll('#selections-chart [aria-roledescription]'))
+  .filter((e) => ['bar', '棒'].includes(e.getAttribute('aria-roledescription')))
+  .map((e) => /事業数（件）: (\\d+)/.exec(e.getAttribute('aria-label') || ''))
+  .reduce((sum, m) => sum + (m ? Number(m[1]) : 0), 0)"""
+
+
+def _bars_add_up_to(page, n: int) -> None:
+    """Wait until the chart's bars (read from their accessible names, 「事業数（件）: 2」) sum to ``n``."""
+    page.wait_for_function(f"() => ({BAR_TOTAL_JS})() === {n}")
+
+
+def test_records_filter_chart_download_name_and_empty_state(served, page):
+    from collections import Counter
+    from datetime import date
+
+    from assistant.records.load import load_records
+
+    projects = load_records(served[0].records_path).projects
+    pref, n = Counter(p.prefecture for p in projects).most_common(1)[0]
+    page.get_by_role("tab", name="事業一覧").click()
+    count = page.locator("#projects-count")
+    count.get_by_text(f"表示件数: {len(projects)}件").wait_for()
+    _bars_add_up_to(page, len(projects))  # the chart counts the table's rows, nothing else
+    _choose(page, "f-prefecture", pref)
+    count.get_by_text(f"表示件数: {n}件").wait_for()
+    note = page.locator("#chart-note")
+    note.get_by_text(f"表に表示中の{n}件（絞り込み: {pref}）").wait_for()
+    page.wait_for_function(f"() => document.querySelectorAll('#projects-table tbody tr').length === {n}")
+    _bars_add_up_to(page, n)
+    with page.expect_download() as dl:
+        page.locator("#projects-csv").click()
+    assert dl.value.suggested_filename == f"支援対象事業一覧_{pref}_{date.today().isoformat()}.csv"
+
+    # a combination nothing matches: the table says so, and there is no chart of nothing
+    from assistant.ui.records_tab import filter_choices
+
+    years = {p.selection_fy for p in projects if p.prefecture == pref}
+    absent = next(label for label, fy in filter_choices(projects)["fiscal_year"] if fy and int(fy) not in years)
+    _choose(page, "f-year", absent)
+    count.get_by_text("表示件数: 0件").wait_for()
+    page.locator("#projects-table").get_by_text("該当する事業はありません").wait_for()
+    assert page.locator("#projects-table tbody tr").count() == 0
+
+
+def test_phone_table_scrolls_sideways_with_the_first_column_fixed(served, browser):
+    context = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    try:
+        pg.goto(served[2])
+        pg.get_by_role("tab", name="事業一覧").click()
+        pg.locator("#projects-table tbody tr").first.wait_for()
+        box = pg.locator("#projects-table .records-scroll")
+        sizes = box.evaluate("(e) => [e.scrollWidth, e.clientWidth]")
+        assert sizes[0] > sizes[1]  # it scrolls sideways instead of squeezing the columns
+        # no cell is one character wide: every cell of the first row is at least 2 characters wide
+        widths = pg.evaluate("""() => Array.from(document.querySelectorAll('#projects-table tbody tr:first-child > *'))
+          .map((c) => c.getBoundingClientRect().width / parseFloat(getComputedStyle(c).fontSize))""")
+        assert widths and min(widths) >= 2, widths
+        year_cell = pg.locator("#projects-table tbody tr").first.locator("td.nowrap")
+        lines = year_cell.evaluate("""(e) => { const r = document.createRange(); r.selectNodeContents(e);
+          return new Set(Array.from(r.getClientRects()).map((b) => Math.round(b.top))).size; }""")
+        assert lines == 1  # 「H30（2018年度）」 on one line, not a digit per line
+        first = pg.locator("#projects-table tbody tr").first.locator("> *").first
+        left = first.bounding_box()["x"]
+        box.evaluate("(e) => { e.scrollLeft = 300; }")
+        pg.wait_for_timeout(100)
+        assert abs(first.bounding_box()["x"] - left) < 1  # No stays in place
+        pg.screenshot(path="/tmp/shots/ui-phone-records-test.png", full_page=True)
+    finally:
+        context.close()
