@@ -116,11 +116,18 @@ def test_japanese_labels_only_with_the_ja_locale(served, page):
     page.locator("#chatbot button[aria-label='いいね済み']").first.wait_for()
     page.locator("#chatbot button[aria-label='メッセージをコピー']").first.wait_for()
     assert _english_left(page) == []
+    name = bot.get_attribute("aria-label")  # the answer's accessible name is its text, not its HTML
+    assert name.startswith("回答: テスト回答です。") and "<" not in name and "根拠（1件）" in name
 
     page.get_by_role("tab", name="事業一覧").click()
     page.locator("#projects-count").get_by_text("表示件数").wait_for()
     page.locator("#selections-chart svg, #selections-chart canvas").first.wait_for()
     page.wait_for_timeout(300)  # the relabelling runs on each DOM change
+    assert _english_left(page) == []
+
+    page.get_by_role("tab", name="評価").click()
+    page.locator("#eval-file").wait_for()
+    page.wait_for_timeout(300)
     assert _english_left(page) == []
 
 

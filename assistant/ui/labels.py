@@ -53,6 +53,7 @@ FIXED = {
     "Gradio footer navigation": "フッター",
     "Vega visualization": "グラフ",
     "Empty value": "値がありません",
+    "Click to upload or drop files": "クリックしてファイルを選ぶか、ここにドロップしてください",
     # aria-roledescription of the chart's parts (Vega)
     "visualization": "グラフ",
     "axis": "軸",
@@ -87,7 +88,8 @@ LABELS_JS = """() => {
       if (value.startsWith(en)) {
         // Vega: "X-axis titled '年度' for a discrete scale with 6 values: …" → "横軸 '年度': …"
         const rest = value.slice(en.length).replace(/ for a [a-z]+ scale( with [0-9]+ values)?/, '')
-          .replace(/ for [a-z]+ color( with [0-9]+ values)?/, '').replace(/with values from ([^ ]+) to ([^ ]+)$/, '$1〜$2');
+          .replace(/ for [a-z]+ color( with [0-9]+ values)?/, '').replace(/with values from ([^ ]+) to ([^ ]+)$/, '$1〜$2')
+          .replace(/<[^>]*>/g, ' ').replace(/\\s+/g, ' ').trim();  // a message's name: its text, not its HTML
         return text + rest;
       }
     }
