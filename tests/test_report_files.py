@@ -38,7 +38,7 @@ def test_the_workbook_has_overview_categories_and_items(env, tmp_path):  # noqa:
     overview = {r[0]: r[1] for r in wb["概要"].iter_rows(min_row=2, values_only=True)}
     assert overview["設問数"] == 4 and overview["正答数"] == 2 and overview["正答率"] == "50.0%"
     cats = {r[0]: r[1:] for r in wb["カテゴリ別"].iter_rows(min_row=2, values_only=True)}
-    assert cats["count"] == (2, 1, 0.5) and cats["unanswerable"] == (1, 0, 0.0)
+    assert cats["件数（count）"] == (2, 1, 0.5) and cats["資料にない質問（unanswerable）"] == (1, 0, 0.0)
     items = wb["設問別"]
     header = [c.value for c in items[1]]
     assert header[:7] == ["設問ID", "カテゴリ", "判定", "質問", "期待する内容", "回答", "引用"]

@@ -77,7 +77,7 @@ def test_a_run_shows_figures_chart_failing_items_and_reports(env):
     assert asker.asked == ["R4の選定数は？", "R3の選定数は？", "予算の内訳は？"]
     assert "評価が終わりました" in summary and "3問中 2問が合格" in summary
     assert "比較できる基準の結果がありません" in summary
-    assert dict(zip(chart["カテゴリ"], chart["正答率（%）"], strict=True)) == {"count": 50.0, "unanswerable": 100.0}
+    assert dict(zip(chart["カテゴリ"], chart["正答率（%）"], strict=True)) == {"件数": 50.0, "資料にない質問": 100.0}
     assert "R3の選定数は？" in failing and "すべて含む: 7事業" in failing and "8事業です。" in failing
     assert "選定の資料（過去の選定数）「R3:8事業」" in failing and "「7事業」が回答にありません。" in failing
     assert "R4の選定数は？" not in failing  # it passed

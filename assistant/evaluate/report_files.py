@@ -58,7 +58,7 @@ def write_xlsx(view: ReportView, path: Path) -> Path:
     cats = wb.create_sheet("カテゴリ別")
     cats.append(["カテゴリ", "設問数", "正答数", "正答率"])
     for c in view.categories:
-        cats.append([c.category, c.n, c.correct, c.accuracy])
+        cats.append([c.label, c.n, c.correct, c.accuracy])
         cats.cell(row=cats.max_row, column=4).number_format = "0.0%"
     for col, width in zip("ABCD", (24, 10, 10, 10), strict=True):
         cats.column_dimensions[col].width = width
@@ -126,7 +126,7 @@ def render_html(view: ReportView) -> str:
         out.append(f'<p>新たに合格になった設問: {_e("、".join(view.newly_passing) or "なし")}</p>')
     out += ['<h2>カテゴリ別の正答率</h2>',
             '<table><tr><th>カテゴリ</th><th>設問数</th><th>正答数</th><th>正答率</th></tr>']
-    out += [f'<tr><td>{_e(c.category)}</td><td class="num">{c.n}</td><td class="num">{c.correct}</td>'
+    out += [f'<tr><td>{_e(c.label)}</td><td class="num">{c.n}</td><td class="num">{c.correct}</td>'
             f'<td class="num">{_ratio(c.accuracy)}</td></tr>' for c in view.categories]
     out.append('</table>')
     failing = view.failing

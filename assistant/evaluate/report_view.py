@@ -44,12 +44,32 @@ class Figure:
         return str(self.value)
 
 
+#: Japanese names of the categories the project's QA set uses (a set's own names are shown as written).
+CATEGORY_JA = {
+    "count": "件数", "aggregate": "集計", "kpi": "KPI", "process": "手続き", "lookup": "照会", "list": "一覧",
+    "followup": "続けての質問", "paraphrase": "言い換え", "unanswerable": "資料にない質問", "english": "英語の質問",
+    "program": "府省庁の事業", "event": "イベント", "survey": "調査", "program_algebra": "事業の計算",
+    "region": "地域", "false_premise": "誤った前提", "support_period": "支援期間", "uncategorized": "未分類",
+}
+
+
 @dataclass(frozen=True)
 class CategoryRow:
     category: str
     n: int
     correct: int
     accuracy: float | None
+
+    @property
+    def short(self) -> str:
+        """The name on the chart: the Japanese name of a known category, else the set's own."""
+        return CATEGORY_JA.get(self.category, self.category)
+
+    @property
+    def label(self) -> str:
+        """The name in tables: 「件数（count）」 for a known category (the set's name kept for filters)."""
+        ja = CATEGORY_JA.get(self.category)
+        return f"{ja}（{self.category}）" if ja else self.category
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def _notice(text: str, detail: list[str] | None = None) -> str:
 
 
 def chart_frame(view: ReportView | None) -> pd.DataFrame:
-    rows = [] if view is None else [(c.category, round((c.accuracy or 0) * 100, 1)) for c in view.categories]
+    rows = [] if view is None else [(c.short, round((c.accuracy or 0) * 100, 1)) for c in view.categories]
     return pd.DataFrame(rows, columns=[CHART_X, CHART_Y])
 
 
@@ -221,7 +221,7 @@ def build_eval_tab(h: EvalHandlers) -> None:
     summary = gr.HTML("", elem_id="eval-result", min_height=60)
     chart = gr.BarPlot(chart_frame(None), x=CHART_X, y=CHART_Y, y_lim=[0, 100], x_title=CHART_X,
                        y_title=CHART_Y, label="カテゴリ別の正答率", elem_id="eval-chart", sort="x",
-                       x_label_angle=0, buttons=[])
+                       x_label_angle=-90, buttons=[])  # upright names: 17 categories fit a phone
     failing = gr.HTML("", elem_id="eval-failing")
     reports = gr.File(label="レポート（Excel・HTML）", file_count="multiple", interactive=False,
                       elem_id="eval-reports")
