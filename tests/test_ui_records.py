@@ -87,10 +87,10 @@ def test_download_name_names_every_filter_and_stays_a_file_name(records):
 
 def test_no_match_says_so_instead_of_an_empty_table(records, tmp_path):
     h = RecordsHandlers(records, tmp_path)
-    table, count, path, chart, note = h.on_filter("存在しない県", ALL, ALL, ALL)
+    table, count, path, by_year, by_tech, note = h.on_filter("存在しない県", ALL, ALL, ALL)
     assert MSG_EMPTY in table and "<table" not in table
     assert "表示件数: 0件" in count and path is not None
-    assert chart.visible is False
+    assert by_year.visible is False and by_tech.visible is False
     assert "該当する事業がない" in note
 
 
@@ -109,20 +109,25 @@ def test_the_chart_counts_the_rows_the_table_shows(records, tmp_path):
                key=lambda x: sum(p.prefecture == x for p in records.projects))
     shown = filter_projects(records.projects, prefecture=pref)
     view = h.chart(pref, ALL, ALL, ALL)
-    assert (view.x, view.color) == (YEAR, FLAG)
+    assert view.kind == "year" and list(view.frame.columns) == [YEAR, FLAG, Y]
     assert view.frame[Y].sum() == len(shown)  # every row once, nothing from other tables
     yes = view.frame[view.frame[FLAG] == FLAG_YES][Y].sum()
     assert yes == sum(p.mlit_autonomous_support for p in shown)
     assert set(view.frame[FLAG]) <= {FLAG_YES, FLAG_NO}
     assert f"{len(shown)}件" in view.note and pref in view.note
-    assert view.order == sorted(view.order, key=lambda y: min(p.selection_fy for p in shown if p.selection_year == y))
+    years = list(dict.fromkeys(view.frame[YEAR]))
+    assert years == sorted(years, key=lambda y: min(p.selection_fy for p in shown if p.selection_year == y))
+    by_year, by_tech = view.updates()
+    assert by_year.visible is True and by_tech.visible is False  # one chart at a time
 
 
 def test_a_technology_filter_charts_technologies_by_year(records, tmp_path):
     h = RecordsHandlers(records, tmp_path)
     shown = filter_projects(records.projects, technology="自動運転")
     view = h.chart(ALL, ALL, "自動運転", ALL)
-    assert (view.x, view.color) == (TECH, YEAR)
+    assert view.kind == "technology" and list(view.frame.columns) == [TECH, YEAR, Y]
+    by_year, by_tech = view.updates()
+    assert by_year.visible is False and by_tech.visible is True
     own = view.frame[view.frame[TECH] == "自動運転"]
     assert own[Y].sum() == len(shown)  # the chosen technology's bar is the table's count
     for tech, n in view.frame.groupby(TECH)[Y].sum().items():

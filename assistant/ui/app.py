@@ -76,7 +76,7 @@ mark.cite-value { background: #fff1a8; color: inherit; padding: 0; }  /* adjacen
 /* 事業一覧: our tables scroll sideways inside their box, No and 自治体 stay on the left, the header on top */
 .records-scroll { overflow: auto; max-height: 480px; max-width: 100%;
   border: 1px solid var(--border-color-primary); border-radius: 6px; }
-table.records-table { border: none; border-collapse: separate; border-spacing: 0; min-width: 40em; width: 100%;
+table.records-table { border: none; padding: 0 !important; border-collapse: separate; border-spacing: 0; min-width: 40em; width: 100%;
   font-size: .92em; margin: 0; }
 .records-table th, .records-table td { border: none; padding: .35em .5em; text-align: left;
   vertical-align: top; border-bottom: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
@@ -84,7 +84,7 @@ table.records-table { border: none; border-collapse: separate; border-spacing: 0
 .records-table thead th { position: sticky; top: 0; z-index: 2; font-weight: 700;
   background: var(--background-fill-secondary); white-space: nowrap; }
 #projects-table .records-table tr > :nth-child(1) { position: sticky; left: 0; z-index: 1; width: 2.8em;
-  min-width: 2.8em; max-width: 2.8em; text-align: right; }
+  min-width: 2.8em; max-width: 2.8em; box-sizing: border-box; text-align: right; }
 #projects-table .records-table tr > :nth-child(2) { position: sticky; left: 2.8em; z-index: 1; min-width: 9em;
   max-width: 12em; font-weight: 400; box-shadow: 1px 0 0 var(--border-color-primary); }
 #projects-table .records-table thead tr > :nth-child(-n+2) { z-index: 3; }
@@ -95,6 +95,7 @@ table.records-table { border: none; border-collapse: separate; border-spacing: 0
 #projects-table .records-table .nowrap { white-space: nowrap; }
 #projects-table .records-table .center { text-align: center; }
 #projects-table .records-note, #chart-note p { font-size: .9em; margin: .4em 0 0 0; }
+.records-hint { display: none; }
 .records-empty p { padding: .8em 1em; margin: 0; border: 1px dashed var(--border-color-primary); border-radius: 6px;
   background: var(--background-fill-secondary); font-weight: 600; }
 .mark-notes { margin-top: .4em; }
@@ -107,6 +108,7 @@ table.records-table { border: none; border-collapse: separate; border-spacing: 0
   #ask-row { flex-wrap: nowrap; gap: 6px; }
   #ask-row #send { min-width: 64px !important; }
   #examples button { padding: .25em .6em; font-size: .88em; }
+  #projects-table .records-hint { display: block; font-size: .85em; margin: 0 0 .3em 0; opacity: .8; }
   #chatbot .message-row.bubble.bot-row { margin-left: 2px; margin-right: 2px; max-width: 100%; }
   .evidence ol, .working ul { margin-left: 1em; }
   #viewer .viewer-pdf { grid-template-columns: minmax(0, 1fr); }

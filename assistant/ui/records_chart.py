@@ -37,33 +37,46 @@ def year_label(p: Project) -> str:
 
 @dataclass(frozen=True)
 class ChartView:
-    """What the chart shows: its long table, axes, order and colours, and the sentence above it."""
+    """What the chart shows: its long table (x, colour, count), which of the two charts it is
+    (``year``: 採択年度 × (※), ``technology``: 活用技術 × 採択年度), and the sentence above it.
+
+    The two are separate BarPlots whose axes never change; a filter change only gives one of them
+    new rows and shows it (the other is hidden): Gradio 6.31 does not redraw a plot whose x or
+    colour column changes."""
 
     frame: pd.DataFrame
-    x: str
-    color: str
-    order: list[str]
-    colors: dict[str, str]
+    kind: str
     note: str
-    label_angle: float = 0
 
     @property
     def visible(self) -> bool:
         return not self.frame.empty
 
-    def _props(self) -> dict[str, Any]:
-        return {"value": self.frame, "x": self.x, "y": Y, "color": self.color, "sort": self.order or None,
-                "color_map": self.colors, "x_title": self.x, "y_title": "事業数（件）", "color_title": self.color,
-                "x_label_angle": self.label_angle, "visible": self.visible}
+    def updates(self) -> tuple[Any, Any]:
+        """(year chart, technology chart) updates: this view's rows in its chart, the other hidden."""
+        shown = gr.BarPlot(value=self.frame, visible=self.visible)
+        hidden = gr.BarPlot(visible=False)
+        return (shown, hidden) if self.kind == "year" else (hidden, shown)
 
-    def update(self) -> Any:
-        """The BarPlot update that shows this view."""
-        return gr.BarPlot(**self._props())
 
-    def initial(self) -> dict[str, Any]:
-        """Constructor arguments of the BarPlot for this view (labels in Japanese, no English buttons)."""
-        return {**self._props(), "label": "表示中の事業のグラフ", "show_label": False, "buttons": [], "height": 320,
-                "tooltip": "all"}
+def chart_components(projects: Sequence[Project], first: ChartView) -> tuple[Any, Any]:
+    """The two BarPlots (years, technologies) inside the current Blocks, ``first`` shown. Colours
+    are fixed per (※) value and per year of ``projects`` (all the records), so a filter keeps them."""
+    years = [label for _, label in sorted({(p.selection_fy, year_label(p)) for p in projects})]
+    year_colors = {y: YEAR_COLORS[i % len(YEAR_COLORS)] for i, y in enumerate(years)}
+    common = {"y": Y, "y_title": "事業数（件）", "show_label": False, "buttons": [], "height": 320,
+              "tooltip": "all"}
+    empty_year, empty_tech = pd.DataFrame(columns=[YEAR, FLAG, Y]), pd.DataFrame(columns=[TECH, YEAR, Y])
+    by_year = gr.BarPlot(first.frame if first.kind == "year" else empty_year, x=YEAR, color=FLAG,
+                         x_title=YEAR, color_title=FLAG, color_map=FLAG_COLORS, sort="x",
+                         label="採択年度別の事業数", visible=first.kind == "year" and first.visible,
+                         elem_id="selections-chart", **common)
+    by_tech = gr.BarPlot(first.frame if first.kind == "technology" else empty_tech, x=TECH, color=YEAR,
+                         x_title=TECH, color_title=YEAR, color_map=year_colors, sort=list(TECHNOLOGIES),
+                         x_label_angle=-40, label="活用技術別の事業数",
+                         visible=first.kind == "technology" and first.visible, elem_id="technology-chart",
+                         **common)
+    return by_year, by_tech
 
 
 def _by_year(projects: Sequence[Project]) -> tuple[pd.DataFrame, list[str]]:
@@ -87,16 +100,15 @@ def chart_view(projects: Sequence[Project], filters: Sequence[str], technology: 
     """The chart of ``projects`` (the table's rows under ``filters``, named for the note)."""
     where = f"（絞り込み: {'・'.join(filters)}）" if filters else "（絞り込みなし）"
     if not projects:
-        return ChartView(pd.DataFrame(columns=[YEAR, FLAG, Y]), YEAR, FLAG, [], FLAG_COLORS, MSG_NO_CHART)
+        return ChartView(pd.DataFrame(columns=[YEAR, FLAG, Y]), "technology" if technology else "year",
+                         MSG_NO_CHART)
     n = len(projects)
     if technology:
-        frame, order = _by_technology(projects)
-        years = list(dict.fromkeys(frame[YEAR]))
-        colors = {y: YEAR_COLORS[i % len(YEAR_COLORS)] for i, y in enumerate(sorted(years))}
+        frame, _ = _by_technology(projects)
         note = (f"表に表示中の{n}件{where}が使う技術ごとの事業数です。色は採択年度です。"
                 "1つの事業が複数の技術を使うため、棒の合計は表示件数より多くなります。")
-        return ChartView(frame, TECH, YEAR, order, colors, note, label_angle=-40 if len(order) > 4 else 0)
-    frame, order = _by_year(projects)
+        return ChartView(frame, "technology", note)
+    frame, _ = _by_year(projects)
     note = (f"表に表示中の{n}件{where}を採択年度別に数えたものです。"
             "色は (※)（国土交通省道路局の自動運転支援の対象）の有無です。")
-    return ChartView(frame, YEAR, FLAG, order, FLAG_COLORS, note)
+    return ChartView(frame, "year", note)

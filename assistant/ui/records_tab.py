@@ -25,7 +25,7 @@ import pandas as pd
 
 from assistant.records.schema import TECHNOLOGIES, Kpi, Project
 from assistant.ui.notes import MarkNote, note_line, notes_from_records
-from assistant.ui.records_chart import ChartView, chart_view
+from assistant.ui.records_chart import ChartView, chart_components, chart_view
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ def projects_html(projects: Sequence[Project], notes: Sequence[MarkNote] = ()) -
         rows.append(f"<tr><td>{p.no}</td><th scope=\"row\">{html.escape(p.entry)}</th>"
                     f"<td>{html.escape(p.technologies_as_written)}</td><td class=\"nowrap\">{html.escape(year)}</td>"
                     f"<td class=\"center\">{mark}</td><td class=\"center\">{ends}</td></tr>")
-    table = (f'<div class="records-scroll" tabindex="0" role="region" aria-label="支援対象事業の一覧（横にスクロールできます）">'
+    hint = '<p class="records-hint">表は横にスクロールできます（採択年度などの列は右にあります）。</p>'
+    table = hint + (f'<div class="records-scroll" tabindex="0" role="region" aria-label="支援対象事業の一覧（横にスクロールできます）">'
              f'<table class="records-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table></div>')
     flagged = any(p.mlit_autonomous_support or "※" in p.entry for p in projects)
     shown = [n for n in notes if n.mark == "(※)"] if flagged else []
@@ -192,10 +193,10 @@ class RecordsHandlers:
         return chart_view(shown, labels, technology or ALL)
 
     def on_filter(self, prefecture: str, fiscal_year: str, technology: str, mark: str) -> tuple[Any, ...]:
-        """Every output of a filter change: table, count, CSV, chart, chart note."""
+        """Every output of a filter change: table, count, CSV, year chart, technology chart, chart note."""
         table, count, path = self.apply(prefecture, fiscal_year, technology, mark)
         view = self.chart(prefecture, fiscal_year, technology, mark)
-        return table, count, path, view.update(), view.note
+        return (table, count, path, *view.updates(), view.note)
 
     def _shown(self, prefecture: str, fiscal_year: str, technology: str, mark: str) -> tuple[list[Project], list[str]]:
         projects = self.records.projects
@@ -214,14 +215,16 @@ class RecordsView:
     count: Any
     download: Any
     table: Any
-    chart: Any = None
+    chart: Any = None  # by year
+    chart_tech: Any = None  # by technology (under a technology filter)
     chart_note: Any = None
     kpis: Any = None
     outputs: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.outputs = [*self.filters, self.count, self.download, self.table,
-                        *(c for c in (self.chart, self.chart_note, self.kpis) if c is not None)]
+        charts = (self.chart, self.chart_tech, self.chart_note) if self.chart is not None else ()
+        self.outputs = [*self.filters, self.count, self.download, self.table, *charts,
+                        *([self.kpis] if self.kpis is not None else [])]
 
     def refresh(self, records: Any) -> list[Any]:
         """New values for :attr:`outputs`: the filters reset to すべて (with the new choices), every
@@ -230,10 +233,10 @@ class RecordsView:
         choices = filter_choices(records.projects)
         out: list[Any] = [gr.Dropdown(choices=choices[k], value=ALL)
                           for k in ("prefecture", "fiscal_year", "technology", "mark")]
-        table, count, path, chart, note = self.handlers.on_filter(ALL, ALL, ALL, ALL)
+        table, count, path, by_year, by_tech, note = self.handlers.on_filter(ALL, ALL, ALL, ALL)
         out += [count, path, table]
         if self.chart is not None:
-            out += [chart, note]
+            out += [by_year, by_tech, note]
         if self.kpis is not None:
             out.append(kpi_html(getattr(records, "kpis", [])))
         return out
@@ -262,8 +265,8 @@ def build_records_tab(records: Any, export_dir: Path, load_error: str | None = N
     table = gr.HTML(table_html, elem_id="projects-table")
     gr.Markdown("### 表示中の事業のグラフ")
     chart_note = gr.Markdown(first.note, elem_id="chart-note")
-    chart = gr.BarPlot(**first.initial(), elem_id="selections-chart")
-    outs = [table, shown, download, chart, chart_note]
+    chart, chart_tech = chart_components(records.projects, first)
+    outs = [table, shown, download, chart, chart_tech, chart_note]
     for dd in (pref, year, tech, mark):
         dd.change(h.on_filter, [pref, year, tech, mark], outs, api_visibility="private")
 
@@ -272,4 +275,4 @@ def build_records_tab(records: Any, export_dir: Path, load_error: str | None = N
     if kpis:
         gr.Markdown("### KPI（目標）")
         kpi_table = gr.HTML(kpi_html(kpis), elem_id="kpi-table")
-    return RecordsView(h, [pref, year, tech, mark], shown, download, table, chart, chart_note, kpi_table)
+    return RecordsView(h, [pref, year, tech, mark], shown, download, table, chart, chart_tech, chart_note, kpi_table)
