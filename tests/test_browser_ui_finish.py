@@ -56,6 +56,8 @@ def test_enter_sends_shift_enter_breaks_line_and_ime_composition_never_sends(ser
     box = page.locator("#question textarea")
     assert page.locator("#send-hint").inner_text().strip() == "Enter で送信・Shift+Enter で改行"
     box.click()
+    page.wait_for_function("document.querySelector('#question textarea').getAttribute('aria-describedby')"
+                           " === 'send-hint'")  # the hint is read with the box
     box.type("令和4年度の")
     box.press("Shift+Enter")
     box.type("選定数は？")
@@ -72,6 +74,9 @@ def test_enter_sends_shift_enter_breaks_line_and_ime_composition_never_sends(ser
         return e.defaultPrevented;
     }""")
     assert composing is False  # left to the IME
+    # keyCode 229 alone (how some browsers report an IME's Enter) does not send either
+    box.evaluate("""(el) => el.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', keyCode: 229,
+                                                                          bubbles: true, cancelable: true}))""")
     page.wait_for_timeout(300)
     assert len(asker.calls) == n_calls and box.input_value() == "令和4年度の\n選定数は？"
 

@@ -92,12 +92,22 @@ const onPress = (event) => {  // Gradio's own Enter handling listens to keypress
   if (box && event.key === 'Enter') { event.stopImmediatePropagation(); event.stopPropagation(); }
 };
 if (window.__questionKeys) {
+  document.removeEventListener('focusin', window.__questionKeys.describe, true);
   document.removeEventListener('keydown', window.__questionKeys.onKey, true);
   document.removeEventListener('keypress', window.__questionKeys.onPress, true);
 }
-window.__questionKeys = {onKey, onPress};
 document.addEventListener('keydown', onKey, true);
 document.addEventListener('keypress', onPress, true);
+const describe = () => {  // a screen reader reads the hint with the box
+  const box = document.querySelector(BOX);
+  if (box && !box.hasAttribute('aria-describedby') && document.querySelector('#send-hint')) {
+    box.setAttribute('aria-describedby', 'send-hint');
+  }
+};
+describe();
+setTimeout(describe, 500);
+document.addEventListener('focusin', describe, true);
+window.__questionKeys = {onKey, onPress, describe};
 """
 
 #: 「メッセージをコピー」 copies plain text: the answer, then 根拠 with each document and quote on
