@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install models index run eval test test-slow lint browser-deps clean
+.PHONY: install models index run eval test test-slow lint browser-deps server-deps clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,11 +44,21 @@ browser-deps:
 		|| echo "warning: could not install $(BROWSER_PKGS); the browser tests will skip"; \
 	else echo "note: chromium/soffice not installed (needs root + apt-get); the browser tests will skip"; fi
 
+# Debian's PostgreSQL server binaries for tests/test_feedback_postgres.py (tests/pg_server.py starts a
+# private server on a loopback port; no cluster is configured). As root, where apt-get exists.
+server-deps:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		(apt-get install -y -q --no-install-recommends postgresql >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends postgresql >/dev/null)) \
+		|| echo "warning: could not install postgresql; the PostgreSQL tests will skip"; \
+	else echo "note: PostgreSQL server binaries not installed (needs root + apt-get); the PostgreSQL tests will skip"; fi
+
 # Regression gate on the public QA set (eval/qa.jsonl vs eval/baseline.json and eval/thresholds.json).
 eval: index
 	$(BIN)/assistant eval
 
-test: models index lint browser-deps eval
+test: models index lint browser-deps server-deps eval
 	$(BIN)/python -m pytest
 
 test-slow: models index

@@ -8,13 +8,15 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Literal
 
-from sqlalchemy import DateTime, Integer, String, Text, create_engine, select
+from sqlalchemy import DateTime, Integer, String, Text, create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -87,7 +89,30 @@ def _engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread off: Gradio calls handlers from worker threads; SQLite serializes writes.
         return create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    return create_engine(url, pool_pre_ping=True)
+    # pre-ping: a connection the server closed (restart, idle timeout) is replaced, not raised;
+    # recycle: none older than 30 min (proxies and firewalls drop idle ones silently).
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800)
+
+
+#: Any constant: the advisory lock that serializes ``CREATE TABLE`` of workers starting together.
+_SCHEMA_LOCK = 0x66656564  # "feed"
+
+
+def _create_schema(engine: Engine) -> None:
+    """Create the table if missing. On PostgreSQL two processes creating it at once collide in the
+    catalog (duplicate key in pg_type), so the check and the create run under an advisory lock."""
+    if engine.dialect.name != "postgresql":
+        _Base.metadata.create_all(engine)
+        return
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+        _Base.metadata.create_all(conn)
+
+
+def _forget_pool_after_fork(ref: weakref.ref[Engine]) -> None:
+    engine = ref()
+    if engine is not None:  # the child must not use the parent's sockets; the parent keeps them
+        engine.dispose(close=False)
 
 
 class FeedbackStore:
@@ -96,7 +121,9 @@ class FeedbackStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine(url)
-        _Base.metadata.create_all(self.engine)
+        ref = weakref.ref(self.engine)
+        os.register_at_fork(after_in_child=lambda: _forget_pool_after_fork(ref))
+        _create_schema(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def add(self, *, vote: Vote, question: str, answer: str, citations: Iterable[Citation | dict] = (),
@@ -163,9 +190,11 @@ def _check_vote(vote: str) -> None:
 
 
 def _iso(dt: datetime) -> str:
-    if dt.tzinfo is None:  # SQLite drops the zone; values are written in UTC
+    """UTC ISO text whatever the backend returns: SQLite drops the zone (values are written in
+    UTC); PostgreSQL returns ``timestamptz`` in the session's TimeZone (e.g. +09:00)."""
+    if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.isoformat(timespec="seconds")
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _record(r: FeedbackRow) -> FeedbackRecord:
