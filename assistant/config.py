@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     concurrency_limit: int = 4
     feedback_url: str | None = None  # SQLAlchemy URL; default sqlite file under var_dir
 
+    # JSON API (``python -m assistant.serve_api``: ``POST /api/ask`` outside Gradio's queue)
+    api_port: int = 7861
+    api_workers: int = 1  # uvicorn processes on one port, each with its own model and index
+    api_threads: int = 4  # handler threads per process: 4 beat 2 and 8 on 2 cores (eval/BENCHMARKS.md)
+
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the repository root."""
         return p if p.is_absolute() else (self.root / p)

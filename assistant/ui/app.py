@@ -15,7 +15,6 @@ from assistant.answer import Asker
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
-from assistant.inputs import InputError, clean_question
 from assistant.source_files import source_folders
 from assistant.types import Answer
 from assistant.ui.admin import AdminHandlers, DocumentAdder, SwappableAsker, admin_possible, build_admin_tab
@@ -269,21 +268,12 @@ def create_app(settings: Settings, asker: Asker | None = None, records: Any = No
 
 
 def _api_ask(asker: Asker, settings: Settings) -> None:
-    """An API-only endpoint ``/ask`` (question, history) → answer dict, for scripts and load tests."""
+    """An API-only endpoint ``/ask`` (question, history) → answer dict, for scripts and load tests
+    (through Gradio's queue; ``assistant.serve_api`` serves the same answers at ``POST /api/ask``)."""
+    from assistant.serve_api import ask_payload
 
     def ask(question: str, history: list[str] | None = None) -> dict:
-        try:  # refused here with the asker's own message; ``q`` is not cleaned again below
-            q = clean_question(question, settings.max_question_chars)
-        except InputError as err:
-            return {"error": str(err)}
-        try:
-            a = asker.ask(q, list(history or []) or None)
-        except Exception:
-            log.exception("answering failed (api)")
-            return {"error": "回答の作成中にエラーが発生しました。"}
-        return {"answer": a.text, "abstained": a.abstained, "route": a.route,
-                "citations": [{"source": c.source, "locator": c.locator, "quote": c.quote, "title": c.title}
-                              for c in a.citations]}
+        return ask_payload(asker, settings, question, history)
 
     gr.api(ask, api_name="ask")
 
