@@ -81,7 +81,7 @@ HYPOTHESIS = settings(max_examples=400, derandomize=True, database=None, deadlin
                       suppress_health_check=list(HealthCheck))
 ROUTES = {"records", "documents", "abstain", "error"}
 # Our own panel markup; a figure's working is an escaped title attribute (no < or > inside).
-PANEL_TAGS = re.compile(r'</?(?:details|summary|ol|ul|li|span|blockquote|br|mark)(?: class="[a-z-]+")?'
+PANEL_TAGS = re.compile(r'</?(?:details|summary|ol|ul|li|span|blockquote|br|mark|div|p)(?: class="[a-z-]+")?'
                         r'(?: title="[^"<>]*")?>')
 TRACE = re.compile(r"Traceback|File \"|line \d+, in |Error:|Exception")
 
