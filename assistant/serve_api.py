@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answer import Asker
 from assistant.config import Settings, get_settings
+from assistant.feedback import VOTES, FeedbackStore
 from assistant.inputs import InputError, clean_question
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,20 @@ ERROR_TEXT = "回答の作成中にエラーが発生しました。"
 class AskRequest(BaseModel):
     question: str
     history: list[str] = Field(default_factory=list)
+
+
+class FeedbackRequest(BaseModel):
+    """A vote on an answer, as the chat stores it (``citations`` as ``/api/ask`` returned them)."""
+
+    vote: str
+    question: str
+    answer: str
+    citations: list[dict[str, str]] = Field(default_factory=list)
+    comment: str = Field(default="", max_length=4000)
+    history: list[str] = Field(default_factory=list)
+    route: str = ""
+    abstained: bool = False
+    session_id: str = Field(default="", max_length=64)
 
 
 def ask_payload(asker: Asker, settings: Settings, question: str, history: list[str] | None) -> dict[str, Any]:
@@ -68,9 +83,9 @@ def _auth_check(settings: Settings) -> Any:
     return check
 
 
-def create_api(asker: Asker, settings: Settings) -> FastAPI:
+def create_api(asker: Asker, settings: Settings, feedback: FeedbackStore | None = None) -> FastAPI:
     """The JSON API around ``asker`` (plain ``def`` handlers: they run in the threadpool, sized by
-    ``settings.api_threads``)."""
+    ``settings.api_threads``); ``POST /api/feedback`` stores votes in ``feedback`` when given."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +99,18 @@ def create_api(asker: Asker, settings: Settings) -> FastAPI:
     @api.post("/api/ask", dependencies=[Depends(authorized)])
     def ask(req: AskRequest) -> dict[str, Any]:
         return ask_payload(asker, settings, req.question, req.history)
+
+    @api.post("/api/feedback", dependencies=[Depends(authorized)])
+    def add_feedback(req: FeedbackRequest) -> dict[str, Any]:
+        if feedback is None:
+            raise HTTPException(503, "フィードバックを保存できません（保存先が設定されていません）。")
+        if req.vote not in VOTES:
+            raise HTTPException(422, "vote は up か down を指定してください。")
+        row_id = feedback.add(vote=req.vote, question=req.question, answer=req.answer,  # type: ignore[arg-type]
+                              citations=req.citations, config_hash=settings.config_hash(),
+                              comment=req.comment, history=req.history, route=req.route,
+                              abstained=req.abstained, session_id=req.session_id)
+        return {"id": row_id, "pid": os.getpid()}  # sent only after the row is committed
 
     @api.get("/api/health")
     def health() -> dict[str, Any]:
@@ -105,14 +132,19 @@ def app_factory() -> FastAPI:
 
     settings = get_settings()
     asker = _default_asker(settings)
-    api = create_api(asker, settings)
+    try:
+        feedback: FeedbackStore | None = FeedbackStore(settings.resolved_feedback_url)
+    except Exception:
+        log.exception("feedback store unavailable; /api/feedback will refuse")
+        feedback = None
+    api = create_api(asker, settings, feedback)
     if os.environ.get("ASSISTANT_SERVE_UI") == "1":
         import gradio as gr
 
         from assistant.ui.app import CSS, create_app, parse_auth
         from assistant.ui.labels import I18N, LABELS_JS
 
-        demo = create_app(settings, asker)
+        demo = create_app(settings, asker, feedback=feedback)
         demo.queue(default_concurrency_limit=settings.concurrency_limit)
         api = gr.mount_gradio_app(api, demo, path="/", auth=parse_auth(settings), css=CSS, js=LABELS_JS,
                                   i18n=I18N, ssr_mode=False, show_error=False)
