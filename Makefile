@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: install models index run eval test test-slow lint browser-deps server-deps clean
+.PHONY: install models index run eval test test-slow lint browser-deps server-deps serve-multi clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,11 @@ index: models
 
 run: index
 	$(BIN)/python app.py
+
+# One machine, several processes: a Chroma server, PostgreSQL for feedback and 2 app processes (UI +
+# POST /api/ask on 7861, 7862); README 「複数プロセス・複数台での運用」. Ctrl-C stops them all.
+serve-multi: models server-deps
+	$(BIN)/python -m assistant.serve_multi --apps 2
 
 lint: install
 	$(BIN)/ruff check assistant tests app.py eval

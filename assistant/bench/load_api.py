@@ -71,10 +71,15 @@ class Result:
 
 # --- clients ---------------------------------------------------------------------------------------
 def api_caller(url: str) -> Callable[[], Callable[[Item], dict[str, Any]]]:
+    """``url`` may list several servers (comma-separated): the users are spread over them in turn."""
+    import itertools
+
     import httpx
 
+    urls = itertools.cycle(u.strip().rstrip("/") for u in url.split(",") if u.strip())
+
     def make() -> Callable[[Item], dict[str, Any]]:
-        client = httpx.Client(base_url=url, timeout=60)
+        client = httpx.Client(base_url=next(urls), timeout=60)
 
         def call(item: Item) -> dict[str, Any]:
             r = client.post("/api/ask", json={"question": item[0], "history": item[1]})
@@ -224,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--target", choices=("api", "gradio", "gradio-http"), default="api",
                    help="api: POST /api/ask; gradio: gradio_client on /ask; gradio-http: /ask by plain HTTP")
-    p.add_argument("--url", help="a running server (default: start one)")
+    p.add_argument("--url", help="a running server, or several comma-separated (api; default: start one)")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (api)")
     p.add_argument("--threads", type=int, default=4, help="handler threads per process (api)")
     p.add_argument("--users", type=int, default=20)
@@ -245,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         url = f"http://127.0.0.1:{port}"
     try:
         t_ready = time.perf_counter()
-        wait_ready(url.rstrip("/"), "api" if args.target == "api" else "gradio", proc)
+        for one in url.split(","):
+            wait_ready(one.strip().rstrip("/"), "api" if args.target == "api" else "gradio", proc)
         make = {"api": api_caller, "gradio": lambda u: gradio_caller(u + "/"),
                 "gradio-http": gradio_http_caller}[args.target](url.rstrip("/"))
         warm = make()
@@ -267,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    label = (f"{args.target}" + (f", {args.workers} worker(s) x {args.threads} threads" if args.target == "api"
+    label = (f"{args.target}" + (f", {args.workers} worker(s) x {args.threads} threads"
+                                 if args.target == "api" and not args.url
                                  else f", Gradio queue ({args.target})") + (f", {url}" if args.url else ""))
     n = len(res.latencies_ms)
     print(f"\n{label}: {res.requests} requests, {n} answered in {res.seconds:.1f} s = "
