@@ -161,7 +161,8 @@ class ProgramAlgebra:
         question's own words, against the program the question names."""
         from assistant.tokenize import content_terms
 
-        named = {pid for pid in q.programs}
+        # in the records' order, not a set's: the answer text must not change with PYTHONHASHSEED
+        named = [p.program_id for p in self.records.programs if p.program_id in set(q.programs)]
         org = " ".join(f"{p.ministry} {p.bureau} {p.program_name}" for p in self.records.programs)
         words = [w for w in dict.fromkeys(content_terms(q.text)) if w not in content_terms(org) and len(w) > 1]
         texts = {p.program_id: f"{p.summary} {p.main_support}".casefold() for p in self.records.programs}
