@@ -164,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--with-ui", action="store_true", help="mount the Gradio UI at / in every worker")
     args = p.parse_args(argv)
     check_bind(settings.model_copy(update={"host": args.host}))  # same rule as the UI: public needs auth
+    if args.with_ui and args.workers > 1:  # the queue's join and its event stream must reach one process
+        raise SystemExit("画面（--with-ui）は 1 ポート 1 プロセスで起動してください。Gradio のセッションはプロセスごとのため、"
+                         "複数プロセスは別々のポートで起動し、リバースプロキシで振り分けます（make serve-multi、README 参照）。")
     if args.with_ui:
         os.environ["ASSISTANT_SERVE_UI"] = "1"
     uvicorn.run("assistant.serve_api:app_factory", factory=True, host=args.host, port=args.port,

@@ -86,6 +86,12 @@ def test_a_public_host_without_auth_is_refused_before_listening():
     assert out.returncode != 0 and "認証が必要です" in out.stderr
 
 
+def test_the_ui_is_not_served_by_several_workers_on_one_port():
+    out = subprocess.run([sys.executable, "-m", "assistant.serve_api", "--with-ui", "--workers", "2", "--port", "1"],
+                         capture_output=True, text=True, timeout=60, cwd=REPO_ROOT, env={"PATH": "/usr/bin:/bin"})
+    assert out.returncode != 0 and "別々のポート" in out.stderr
+
+
 @pytest.mark.integration
 def test_two_uvicorn_workers_answer_on_one_port(tmp_path):
     """``--workers 2``: two processes behind one port (naive pipeline: no model needed)."""
