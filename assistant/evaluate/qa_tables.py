@@ -211,16 +211,21 @@ def parse_rows(header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]])
         if all(not _text(c) for c in cells):
             continue
         row = {k: (cells[i] if i < len(cells) else None) for i, k in enumerate(keys) if k}
-        item, bad = _row_item(n, row)
-        problems += bad
-        if item is None:
-            continue
-        if item.id in seen:
-            problems.append(RowProblem(n, "id", f"設問ID「{item.id}」は{seen[item.id]}行目と重複しています。"))
-            continue
-        seen[item.id] = n
-        items.append(item)
+        _keep(n, *_row_item(n, row), items, seen, problems)
     return QATable(items, problems)
+
+
+def _keep(n: int, item: QAItem | None, bad: list[RowProblem], items: list[QAItem], seen: dict[str, int],
+          problems: list[RowProblem]) -> None:
+    """Row ``n``'s item joins ``items`` unless it is invalid or its id was seen (both named)."""
+    problems += bad
+    if item is None:
+        return
+    if item.id in seen:
+        problems.append(RowProblem(n, "id", f"設問ID「{item.id}」は{seen[item.id]}行目と重複しています。"))
+        return
+    seen[item.id] = n
+    items.append(item)
 
 
 # -- files ------------------------------------------------------------------------------------------
@@ -273,15 +278,7 @@ def read_jsonl(path: Path) -> QATable:
         if not isinstance(data, dict):
             problems.append(RowProblem(n, "", "1行に1つのオブジェクト（{…}）を書いてください。"))
             continue
-        item, bad = _validated(n, data)
-        problems += bad
-        if item is None:
-            continue
-        if item.id in seen:
-            problems.append(RowProblem(n, "id", f"設問ID「{item.id}」は{seen[item.id]}行目と重複しています。"))
-            continue
-        seen[item.id] = n
-        items.append(item)
+        _keep(n, *_validated(n, data), items, seen, problems)
     return QATable(items, problems)
 
 
