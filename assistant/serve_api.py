@@ -31,20 +31,20 @@ ERROR_TEXT = "回答の作成中にエラーが発生しました。"
 
 
 class AskRequest(BaseModel):
-    question: str
-    history: list[str] = Field(default_factory=list)
+    question: str = Field(max_length=1_000_000)  # cleaned and refused politely above the configured limit
+    history: list[str] = Field(default_factory=list, max_length=50)
 
 
 class FeedbackRequest(BaseModel):
     """A vote on an answer, as the chat stores it (``citations`` as ``/api/ask`` returned them)."""
 
     vote: str
-    question: str
-    answer: str
-    citations: list[dict[str, str]] = Field(default_factory=list)
+    question: str = Field(max_length=20_000)
+    answer: str = Field(max_length=100_000)
+    citations: list[dict[str, str]] = Field(default_factory=list, max_length=100)
     comment: str = Field(default="", max_length=4000)
-    history: list[str] = Field(default_factory=list)
-    route: str = ""
+    history: list[str] = Field(default_factory=list, max_length=50)
+    route: str = Field(default="", max_length=32)
     abstained: bool = False
     session_id: str = Field(default="", max_length=64)
 

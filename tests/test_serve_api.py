@@ -116,3 +116,17 @@ def test_two_uvicorn_workers_answer_on_one_port(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_oversized_feedback_is_refused_and_not_stored(tmp_path):
+    from assistant.feedback import FeedbackStore
+
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'fb.sqlite3'}")
+    with TestClient(create_api(ScriptedAsker(), Settings(), store)) as c:
+        ok = c.post("/api/feedback", json={"vote": "up", "question": "札幌市の予算は？", "answer": "回答"})
+        huge = c.post("/api/feedback", json={"vote": "up", "question": "q", "answer": "あ" * 200_000})
+        many = c.post("/api/feedback", json={"vote": "down", "question": "q", "answer": "a",
+                                             "history": ["h"] * 500})
+    assert ok.status_code == 200 and huge.status_code == 422 and many.status_code == 422
+    assert [r.question for r in store.rows()] == ["札幌市の予算は？"]
+    store.close()
